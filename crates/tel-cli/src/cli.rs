@@ -1,0 +1,19 @@
+//! The command-line grammar of `tel` (clap derive): one variant per command.
+
+use clap::{Parser, Subcommand};
+
+/// tel — LLM output-token estimation telemetry for operators.
+#[derive(Debug, Parser)]
+#[command(name = "tel", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every `tel` command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the estimator profiles tel knows.
+    Profiles,
+}

@@ -1,0 +1,12 @@
+//! Command implementations: each module turns parsed arguments into library calls and output.
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+
+/// Runs one parsed command line and returns its exit code.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Profiles => Ok(ExitCode::SUCCESS),
+    }
+}

@@ -1,0 +1,1 @@
+//! tel-replay: replay the estimator over stored telemetry, analyse, import and export it.

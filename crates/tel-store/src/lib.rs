@@ -1,0 +1,1 @@
+//! tel-store: persistence of telemetry events in SQLite (embedded default) or PostgreSQL.
