@@ -1,1 +1,10 @@
 //! tel-replay: replay the estimator over stored telemetry, analyse, import and export it.
+
+pub mod export;
+mod fields;
+pub mod import;
+pub mod legacy_log;
+pub mod legacy_replay;
+mod pyjson;
+
+pub use fields::{EXTENDED_FIELDS, FieldKind, ORIGINAL_FIELDS};

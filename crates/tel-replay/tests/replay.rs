@@ -1,0 +1,16 @@
+//! Integration tests of tel-replay: export, import, the legacy replay goldens.
+
+#[path = "replay/support.rs"]
+mod support;
+
+#[path = "replay/spec_predictions.rs"]
+mod spec_predictions;
+
+#[path = "replay/export.rs"]
+mod export;
+
+#[path = "replay/import.rs"]
+mod import;
+
+#[path = "replay/legacy.rs"]
+mod legacy;
