@@ -1,5 +1,6 @@
 //! `cargo xtask`: development tasks that need more than cargo (the full test suite, later PostgreSQL and benches).
 
+mod regress;
 mod tidy;
 
 use std::process::{Command, ExitCode};
@@ -18,6 +19,12 @@ struct Xtask {
 enum Task {
     /// Run the whole test suite (what CI runs).
     Test,
+    /// Check the replay and export goldens (tests/regress and ../shared/real-data).
+    Regress {
+        /// Rewrite the project-owned goldens instead of failing on a mismatch.
+        #[arg(long)]
+        update: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -33,6 +40,7 @@ fn main() -> ExitCode {
 fn run(xtask: Xtask) -> anyhow::Result<()> {
     match xtask.task {
         Task::Test => cargo(&["test", "--workspace", "--all-targets"]),
+        Task::Regress { update } => regress::run(&workspace_root(), update),
     }
 }
 
