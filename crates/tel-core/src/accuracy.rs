@@ -149,7 +149,7 @@ impl EventView {
 
 /// A target quantile `τ` of the pinball loss, strictly between 0 and 1.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "f64", into = "f64")]
 pub struct PinballTau(f64);
 
 /// A `τ` outside the open interval (0, 1).
@@ -180,6 +180,20 @@ impl PinballTau {
         let under = actual.saturating_sub(budget).max(0) as f64;
         let over = budget.saturating_sub(actual).max(0) as f64;
         self.0 * under + (1.0 - self.0) * over
+    }
+}
+
+impl TryFrom<f64> for PinballTau {
+    type Error = InvalidTau;
+
+    fn try_from(value: f64) -> Result<Self, InvalidTau> {
+        Self::new(value)
+    }
+}
+
+impl From<PinballTau> for f64 {
+    fn from(tau: PinballTau) -> f64 {
+        tau.0
     }
 }
 
@@ -688,6 +702,13 @@ mod tests {
             assert!(err.to_string().contains("strictly between 0 and 1"));
         }
         assert_eq!(PinballTau::new(0.5).map(PinballTau::value), Ok(0.5));
+        assert!(serde_json::from_str::<PinballTau>("1.5").is_err());
+        assert_eq!(
+            serde_json::to_string(&PinballTau::default())
+                .ok()
+                .as_deref(),
+            Some("0.95")
+        );
     }
 
     #[test]
