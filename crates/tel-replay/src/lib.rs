@@ -6,5 +6,6 @@ pub mod import;
 pub mod legacy_log;
 pub mod legacy_replay;
 mod pyjson;
+pub mod replay;
 
 pub use fields::{EXTENDED_FIELDS, FieldKind, ORIGINAL_FIELDS};

@@ -14,3 +14,6 @@ mod import;
 
 #[path = "replay/legacy.rs"]
 mod legacy;
+
+#[path = "replay/default_replay.rs"]
+mod default_replay;

@@ -1,17 +1,12 @@
 //! Decoding of one exported record (a key → JSON value map, from NDJSON or CSV) into a `TelemetryEvent`.
 
 use serde_json::{Map, Value};
-use tel_core::pytext::json_string_list;
 use tel_core::{
     Complexity, DocFeatures, SotFields, StopReasonKind, TelemetryEvent, Timestamp, UsageKind,
+    sanitize_deliverables,
 };
 
 use crate::fields::{ORIGINAL_FIELDS, kind_of};
-
-/// The writer keeps at most this many deliverables (telemetry.md §2.4).
-const MAX_DELIVERABLES: usize = 20;
-/// … each at most this many code points.
-const MAX_DELIVERABLE_CHARS: usize = 200;
 
 /// A field that could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,32 +131,6 @@ pub fn parse_complexity(field: &str, raw: &str) -> Result<Complexity, FieldError
     }
 }
 
-/// `deliverables_json` for a list: kept as given when within 20 items of ≤ 200 code points, otherwise
-/// sanitised as the writer did (first 20, each cut to 197 code points + `...`).
-pub fn deliverables_json(items: &[String]) -> String {
-    let within = items.len() <= MAX_DELIVERABLES
-        && items
-            .iter()
-            .all(|s| s.chars().count() <= MAX_DELIVERABLE_CHARS);
-    if within {
-        return json_string_list(items);
-    }
-    let sanitised: Vec<String> = items
-        .iter()
-        .take(MAX_DELIVERABLES)
-        .map(|s| {
-            if s.chars().count() > MAX_DELIVERABLE_CHARS {
-                let mut cut: String = s.chars().take(MAX_DELIVERABLE_CHARS - 3).collect();
-                cut.push_str("...");
-                cut
-            } else {
-                s.clone()
-            }
-        })
-        .collect();
-    json_string_list(&sanitised)
-}
-
 fn decode_deliverables(value: &Value) -> Result<String, FieldError> {
     const KEY: &str = "deliverables";
     let Value::Array(items) = value else {
@@ -178,10 +147,11 @@ fn decode_deliverables(value: &Value) -> Result<String, FieldError> {
             other => Err(err(KEY, format!("item {} is not a string: {other}", i + 1))),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(deliverables_json(&strings))
+    Ok(sanitize_deliverables(&strings).json)
 }
 
-/// Decodes a record with the 17 original export keys and, optionally, tel's extended keys.
+/// Decodes a record with the 17 original export keys (deliverables sanitised as the writer does, which keeps
+/// lists of ≤ 20 items of ≤ 200 code points unchanged) and, optionally, tel's extended keys.
 ///
 /// Absent extended keys take the values the original writer implied: `created_at` = `timestamp`,
 /// `is_truncated_output` = `truncated`, everything else NULL / false.
@@ -280,18 +250,6 @@ fn check_stop_reason_kind(r: &Record<'_>, event: &TelemetryEvent) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn deliverables_within_limits_are_kept_and_others_sanitised() {
-        let short = vec!["a.py".to_owned(), "b\u{e9}.md".to_owned()];
-        assert_eq!(deliverables_json(&short), r#"["a.py", "b\u00e9.md"]"#);
-        let many: Vec<String> = (0..26).map(|i| format!("f{i}")).collect();
-        let json = deliverables_json(&many);
-        assert!(json.ends_with(r#""f19"]"#), "{json}");
-        let long = vec!["x".repeat(250)];
-        let json = deliverables_json(&long);
-        assert_eq!(json, format!("[\"{}...\"]", "x".repeat(197)));
-    }
 
     #[test]
     fn complexity_synonyms_and_unknown_values_are_rejected_with_allowed_set() {

@@ -2,7 +2,9 @@
 
 use std::io::BufRead;
 
-use tel_core::{Complexity, DocFeatures, SotFields, TelemetryEvent, Timestamp, UsageKind};
+use tel_core::{
+    Complexity, DocFeatures, EventMetrics, SotFields, TelemetryEvent, Timestamp, UsageKind,
+};
 
 use super::decode::{FieldError, parse_complexity};
 use super::lines::Lines;
@@ -292,7 +294,7 @@ struct LogValues {
 
 /// The event the writer would have stored for the call (metrics recomputed by the writer's formula).
 fn log_event(v: LogValues) -> TelemetryEvent {
-    let (smape_percent, waste_ratio, underestimated) = writer_metrics(v.predicted, v.actual);
+    let metrics = EventMetrics::compute(v.predicted, v.actual);
     TelemetryEvent {
         event_id: None,
         run_id: UNKNOWN.to_owned(),
@@ -310,9 +312,9 @@ fn log_event(v: LogValues) -> TelemetryEvent {
         truncated: v.truncated,
         stop_reason: v.stop_reason,
         model: v.model,
-        smape_percent,
-        waste_ratio,
-        underestimated,
+        smape_percent: metrics.smape_percent,
+        waste_ratio: metrics.waste_ratio,
+        underestimated: metrics.underestimated,
         is_truncated_output: v.truncated,
         doc_features: DocFeatures::default(),
         sot: SotFields::default(),
@@ -323,17 +325,6 @@ fn log_event(v: LogValues) -> TelemetryEvent {
         usage_kind: Some(v.usage_kind),
         run_id_inferred: false,
     }
-}
-
-/// telemetry.md §2.3: metrics only when both counts are positive, in the writer's operation order.
-fn writer_metrics(predicted: i64, actual: i64) -> (Option<f64>, Option<f64>, Option<bool>) {
-    if predicted <= 0 || actual <= 0 {
-        return (None, None, None);
-    }
-    let (p, a) = (predicted as f64, actual as f64);
-    let denom = (a.abs() + p.abs()) / 2.0;
-    let smape = ((a - p).abs() / denom.max(1.0)) * 100.0;
-    (Some(smape), Some(p / a), Some(actual > predicted))
 }
 
 #[cfg(test)]

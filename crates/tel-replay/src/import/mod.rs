@@ -14,7 +14,7 @@ use std::path::Path;
 
 use tel_core::TelemetryEvent;
 
-pub use decode::{FieldError, deliverables_json};
+pub use decode::FieldError;
 pub use lines::MAX_LINE_BYTES;
 
 use crate::fields::ORIGINAL_FIELDS;

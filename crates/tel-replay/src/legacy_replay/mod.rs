@@ -4,7 +4,10 @@ mod render;
 mod sample;
 
 pub use render::render_legacy;
-pub use sample::{LegacySample, SampleSource, smape_replay};
+pub use sample::{LegacySample, SampleSource};
+
+use tel_core::metrics::smape_replay;
+use tel_core::stats::{mean_naive, median_upper};
 
 /// The stderr line printed when sample #1 had no stored deliverables.
 pub const SYNTHETIC_WARNING: &str =
@@ -50,7 +53,7 @@ pub struct LegacyRow {
 pub struct LegacySummary {
     /// Number of samples.
     pub n: usize,
-    /// MEAN-N of old SMAPE (sum / max(1, n)).
+    /// MEAN-N of old SMAPE (the original divided by max(1, n); n ≥ 1 here).
     pub avg_old_smape: f64,
     /// MEAN-N of new SMAPE.
     pub avg_new_smape: f64,
@@ -125,14 +128,12 @@ pub fn replay_legacy(
 }
 
 fn summarise(rows: &[LegacyRow]) -> Result<LegacySummary, LegacyReplayError> {
-    let n = rows.len();
-    let divisor = n.max(1) as f64;
-    let sum = |f: fn(&LegacyRow) -> f64| rows.iter().fold(0.0, |acc, row| acc + f(row));
+    let smapes = |f: fn(&LegacyRow) -> f64| rows.iter().map(f).collect::<Vec<_>>();
     let under = |f: fn(&LegacyRow) -> i64| rows.iter().filter(|r| f(r) < r.actual).count();
     Ok(LegacySummary {
-        n,
-        avg_old_smape: sum(|r| r.old_smape) / divisor,
-        avg_new_smape: sum(|r| r.new_smape) / divisor,
+        n: rows.len(),
+        avg_old_smape: mean_naive(&smapes(|r| r.old_smape)).ok_or(LegacyReplayError::NoSamples)?,
+        avg_new_smape: mean_naive(&smapes(|r| r.new_smape)).ok_or(LegacyReplayError::NoSamples)?,
         under_old: under(|r| r.old_prediction),
         under_new: under(|r| r.new_prediction),
         median_waste_old: upper_median_waste(rows, |r| r.old_prediction)?,
@@ -145,14 +146,10 @@ fn upper_median_waste(
     rows: &[LegacyRow],
     prediction: fn(&LegacyRow) -> i64,
 ) -> Result<f64, LegacyReplayError> {
-    let mut ratios: Vec<f64> = rows
+    let ratios: Vec<f64> = rows
         .iter()
         .filter(|r| r.actual > 0)
         .map(|r| prediction(r) as f64 / r.actual as f64)
         .collect();
-    ratios.sort_by(f64::total_cmp);
-    ratios
-        .get(ratios.len() / 2)
-        .copied()
-        .ok_or(LegacyReplayError::NoPositiveActual)
+    median_upper(&ratios).ok_or(LegacyReplayError::NoPositiveActual)
 }

@@ -1,6 +1,7 @@
 //! Inputs of the original replay (analysis.md A2.1): one sample per stored event or matching log line.
 
 use tel_core::TelemetryEvent;
+use tel_core::metrics::smape_replay;
 
 use crate::legacy_log::LegacyLogSample;
 
@@ -40,16 +41,6 @@ impl SampleSource {
             Self::LogFile => "from log file",
         }
     }
-}
-
-/// S-R, the replay's SMAPE: `0` when both are 0, else `|p − a| / ((|p| + |a|) / 2) × 100` in this order.
-pub fn smape_replay(predicted: i64, actual: i64) -> f64 {
-    if predicted == 0 && actual == 0 {
-        return 0.0;
-    }
-    let diff = (i128::from(predicted) - i128::from(actual)).abs() as f64;
-    let mean = (i128::from(predicted).abs() + i128::from(actual).abs()) as f64 / 2.0;
-    diff / mean * 100.0
 }
 
 impl LegacySample {
@@ -96,13 +87,6 @@ impl LegacySample {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn replay_smape_matches_the_original_operation_order() {
-        assert_eq!(smape_replay(0, 0), 0.0);
-        assert_eq!(smape_replay(500, 700), 33.33333333333333);
-        assert_eq!(smape_replay(100, 0), 200.0);
-    }
 
     #[test]
     fn synthetic_deliverables_follow_the_count() {
