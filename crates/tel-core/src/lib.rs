@@ -6,6 +6,7 @@
 
 mod category;
 mod complexity;
+pub mod estimator;
 mod event;
 pub mod pytext;
 mod stop_reason;
