@@ -129,10 +129,11 @@ impl Estimator {
         } else {
             input.category
         };
-        if switches.sot && pure_doc {
-            if let Some(name) = models::first_sot_file(&deliverables, &profile.sot.basenames) {
-                return models::sot(profile, deliverables.len(), name, input);
-            }
+        let sot_file = (switches.sot && pure_doc)
+            .then(|| models::first_sot_file(&deliverables, &profile.sot.basenames))
+            .flatten();
+        if let Some(name) = sot_file {
+            return models::sot(profile, deliverables.len(), name, input);
         }
         let synthesis_route = match switches.doc_synthesis {
             Route::Off => false,
