@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use super::path::sanitize;
 use super::profile::FlagRules;
+use super::scan;
 use super::workspace::Workspace;
 
 /// Suffixes of test files besides the `tests/` and `test_` rules (F2).
@@ -14,11 +15,13 @@ pub const CONFIG_SUFFIXES: [&str; 6] = [".yml", ".yaml", ".json", ".toml", ".txt
 const CONFIG_SUFFIXES_F1: [&str; 5] = [".yaml", ".json", ".toml", ".txt", ".ini"];
 /// Frontend suffixes for pricing (labels omit `.svelte`).
 const FRONTEND_SUFFIXES: [&str; 4] = [".tsx", ".jsx", ".vue", ".svelte"];
-/// Verbs whose presence anywhere in the lower-cased deliverable marks it as new (defect E4).
-const NEW_VERBS: [&str; 3] = ["create", "new", "add"];
+/// Verbs searched (as substrings) in the lower-cased deliverable text, in [`Facts::verbs`] bit order.
+const VERBS: [&str; 5] = ["create", "modify", "update", "add", "new"];
+/// `create`, `add`, `new`: any of them anywhere marks the deliverable as new (defect E4).
+const NEW_VERBS: u32 = 0b11001;
 
 /// `lower(s)`, borrowing when `s` has nothing to lower-case.
-pub fn lower(s: &str) -> Cow<'_, str> {
+fn lower(s: &str) -> Cow<'_, str> {
     if s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
         Cow::Owned(s.to_lowercase())
     } else {
@@ -26,24 +29,52 @@ pub fn lower(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// Bit `k` is set when `lower(s)` contains `needles[k]` (lower-case ASCII); no allocation for ASCII `s`.
+pub fn lower_occurring(s: &str, needles: &[&str]) -> u32 {
+    if s.is_ascii() {
+        scan::occurring_ascii_folded(s, needles)
+    } else {
+        // Unicode lower-casing can yield ASCII letters (e.g. KELVIN SIGN → `k`): take the exact route.
+        let low = s.to_lowercase();
+        needles
+            .iter()
+            .enumerate()
+            .filter(|(_, needle)| scan::contains(&low, needle))
+            .fold(0, |mask, (k, _)| mask | 1 << k)
+    }
+}
+
+fn lower_contains(s: &str, needle: &str) -> bool {
+    lower_occurring(s, &[needle]) != 0
+}
+
 /// `lower(s)` with every `\` replaced by `/`.
 pub fn lower_slashed(s: &str) -> Cow<'_, str> {
     match lower(s) {
-        Cow::Borrowed(l) if !l.contains('\\') => Cow::Borrowed(l),
+        Cow::Borrowed(l) if !l.bytes().any(|b| b == b'\\') => Cow::Borrowed(l),
         l => Cow::Owned(l.replace('\\', "/")),
     }
 }
 
 /// Final non-empty, non-`.` component of a `/`-separated path, or `""`.
 pub fn basename(path: &str) -> &str {
-    path.rsplit('/')
-        .find(|c| !c.is_empty() && *c != ".")
-        .unwrap_or("")
+    let mut end = path.len();
+    loop {
+        let start = scan::rfind_byte(&path[..end], b'/').map_or(0, |i| i + 1);
+        let component = &path[start..end];
+        if !component.is_empty() && component != "." {
+            return component;
+        }
+        if start == 0 {
+            return "";
+        }
+        end = start - 1;
+    }
 }
 
 /// The extension of a basename: from its last `.`, if that dot is neither first nor last.
 pub fn extension(base: &str) -> &str {
-    match base.rfind('.') {
+    match scan::rfind_byte(base, b'.') {
         Some(i) if i > 0 && i + 1 < base.len() => &base[i..],
         _ => "",
     }
@@ -51,6 +82,13 @@ pub fn extension(base: &str) -> &str {
 
 fn ends_with_any(s: &str, suffixes: &[&str]) -> bool {
     suffixes.iter().any(|suffix| s.ends_with(suffix))
+}
+
+/// `ends_with_any` for suffixes that are a `.` followed by dot-free text: only the text from the
+/// last `.` of `s` can match, which turns several suffix scans into one search and short compares.
+pub fn ends_with_extension(s: &str, extensions: &[&str]) -> bool {
+    let tail = scan::rfind_byte(s, b'.').map_or("", |i| &s[i..]);
+    extensions.contains(&tail)
 }
 
 /// The pricing flags of one path.
@@ -76,6 +114,8 @@ pub struct Facts<'a> {
     pub low: Cow<'a, str>,
     /// Whether the deliverable is priced as new.
     pub is_new: bool,
+    /// Bit `k` set when `lower(d)` contains the `k`-th of `create modify update add new`.
+    pub verbs: u32,
 }
 
 impl<'a> Facts<'a> {
@@ -86,10 +126,14 @@ impl<'a> Facts<'a> {
             Cow::Borrowed(p) => lower_slashed(p),
             Cow::Owned(p) => Cow::Owned(lower_slashed(p).into_owned()),
         };
-        let d_lower = lower(d);
-        let verb = NEW_VERBS.iter().any(|v| d_lower.contains(v));
-        let is_new = verb || (existence_inference && !workspace.exists(&path));
-        Facts { path, low, is_new }
+        let verbs = lower_occurring(d, &VERBS);
+        let is_new = verbs & NEW_VERBS != 0 || (existence_inference && !workspace.exists(&path));
+        Facts {
+            path,
+            low,
+            is_new,
+            verbs,
+        }
     }
 
     /// `base` of §4.
@@ -106,7 +150,7 @@ impl<'a> Facts<'a> {
     pub fn is_test_f2(&self) -> bool {
         let (low, base) = (&*self.low, self.base());
         low.starts_with("tests/")
-            || low.contains("/tests/")
+            || scan::contains(low, "/tests/")
             || base.starts_with("test_")
             || ends_with_any(base, &TEST_SUFFIXES)
     }
@@ -119,21 +163,21 @@ impl<'a> Facts<'a> {
                 Flags {
                     test: self.is_test_f2(),
                     doc: low.starts_with("docs/") || low.ends_with(".md"),
-                    config: ends_with_any(low, &CONFIG_SUFFIXES),
-                    migration: low.contains("alembic/versions") || low.contains("migration"),
-                    frontend: ends_with_any(low, &FRONTEND_SUFFIXES),
+                    config: ends_with_extension(low, &CONFIG_SUFFIXES),
+                    migration: scan::contains(low, "alembic/versions")
+                        || scan::contains(low, "migration"),
+                    frontend: ends_with_extension(low, &FRONTEND_SUFFIXES),
                 }
             }
             FlagRules::F1 => {
                 let path = &*self.path;
-                let path_lower = lower(path);
                 Flags {
-                    test: path_lower.contains("test"),
+                    test: lower_contains(path, "test"),
                     doc: path.starts_with("docs/") || path.ends_with(".md"),
-                    config: ends_with_any(path, &CONFIG_SUFFIXES_F1),
-                    migration: path.contains("alembic/versions")
-                        || path_lower.contains("migration"),
-                    frontend: ends_with_any(path, &FRONTEND_SUFFIXES),
+                    config: ends_with_extension(path, &CONFIG_SUFFIXES_F1),
+                    migration: scan::contains(path, "alembic/versions")
+                        || lower_contains(path, "migration"),
+                    frontend: ends_with_extension(path, &FRONTEND_SUFFIXES),
                 }
             }
         }
@@ -146,6 +190,33 @@ mod tests {
     use crate::estimator::workspace::{EmptyWorkspace, MemoryWorkspace};
 
     #[test]
+    fn case_insensitive_search_matches_unicode_lowering() {
+        assert!(lower_contains("CREATE x", "create"));
+        assert!(
+            lower_contains("Ma\u{212a}e", "mak"),
+            "KELVIN SIGN lower-cases to k"
+        );
+        assert_eq!(lower_occurring("Modify src/x.py", &VERBS), 0b00010);
+        assert_eq!(lower_occurring("Add NEW \u{e9}", &VERBS), 0b11000);
+        assert!(!lower_contains("", "add"));
+    }
+
+    #[test]
+    fn extension_suffix_lists_have_one_leading_dot() {
+        for list in [
+            &CONFIG_SUFFIXES[..],
+            &CONFIG_SUFFIXES_F1,
+            &FRONTEND_SUFFIXES,
+        ] {
+            for suffix in list {
+                assert_eq!(suffix.rfind('.'), Some(0), "{suffix}");
+            }
+        }
+        assert!(ends_with_extension("a/b.c.json", &CONFIG_SUFFIXES));
+        assert!(!ends_with_extension("a/json", &CONFIG_SUFFIXES));
+    }
+
+    #[test]
     fn base_and_extension_follow_section_4() {
         for (path, base, ext) in [
             ("src/a/foo.py", "foo.py", ".py"),
@@ -154,6 +225,9 @@ mod tests {
             ("foo.", "foo.", ""),
             ("", "", ""),
             ("a/b.tar.gz", "b.tar.gz", ".gz"),
+            ("a//./", "a", ""),
+            ("/x", "x", ""),
+            ("./.", "", ""),
         ] {
             assert_eq!(basename(path), base, "{path}");
             assert_eq!(extension(basename(path)), ext, "{path}");

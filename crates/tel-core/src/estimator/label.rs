@@ -1,6 +1,6 @@
 //! Breakdown labels (estimator-v2.md §7, §13.1 L): deliberately not the pricing rules (defect E6).
 
-use super::facts::{CONFIG_SUFFIXES, Facts, lower};
+use super::facts::{CONFIG_SUFFIXES, Facts, ends_with_extension, lower_occurring};
 use super::profile::LabelRules;
 
 /// L1 configuration suffixes (no `.yml`, no `.ini`).
@@ -21,7 +21,7 @@ pub fn label(facts: &Facts<'_>, rules: LabelRules) -> &'static str {
         }
         LabelRules::L1 => {
             let path = &*facts.path;
-            if lower(path).contains("test") {
+            if lower_occurring(path, &["test"]) != 0 {
                 Kind::Test
             } else {
                 kind_by_suffix(path, &CONFIG_SUFFIXES_L1)
@@ -33,12 +33,11 @@ pub fn label(facts: &Facts<'_>, rules: LabelRules) -> &'static str {
 
 /// The doc / config / frontend / backend tests shared by L1 and L2 (on different path forms).
 fn kind_by_suffix(path: &str, config_suffixes: &[&str]) -> Kind {
-    let ends_with_any = |suffixes: &[&str]| suffixes.iter().any(|s| path.ends_with(s));
     if path.ends_with(".md") || path.starts_with("docs/") {
         Kind::Doc
-    } else if ends_with_any(config_suffixes) {
+    } else if ends_with_extension(path, config_suffixes) {
         Kind::Config
-    } else if ends_with_any(&FRONTEND_SUFFIXES) {
+    } else if ends_with_extension(path, &FRONTEND_SUFFIXES) {
         Kind::Frontend
     } else {
         Kind::Backend

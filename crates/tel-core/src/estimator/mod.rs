@@ -18,6 +18,7 @@ mod path;
 mod price;
 mod profile;
 mod pystr;
+mod scan;
 mod workspace;
 
 pub use budget::BudgetDecision;

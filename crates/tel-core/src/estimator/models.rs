@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::confidence::confidence;
 use super::facts::{Facts, basename, lower_slashed};
 use super::label::label;
+use super::path::has_extension_like_token;
 use super::price::price;
 use super::profile::{ByContext, Combination, Profile};
 use super::pystr::py_strip;
@@ -276,8 +277,11 @@ pub fn overhead(
     let switches = &profile.switches;
     let mut marginal = 0i64;
     let mut breakdown: Vec<(String, i64)> = Vec::with_capacity(2);
+    let (mut with_extension, mut with_verb) = (0, 0);
     for d in deliverables {
         let facts = Facts::of(d.as_ref(), switches.existence_inference, workspace);
+        with_extension += usize::from(has_extension_like_token(d.as_ref()));
+        with_verb += usize::from(facts.verbs != 0);
         let cost = price(&facts, category, profile, workspace);
         marginal = marginal.saturating_add(cost);
         let key = label(&facts, switches.labels);
@@ -314,7 +318,7 @@ pub fn overhead(
         category: category.to_owned(),
         complexity: input.complexity.to_owned(),
         breakdown,
-        confidence: confidence(deliverables),
+        confidence: confidence(deliverables.len(), with_extension, with_verb),
         doc_features,
         context_quality,
         sot_file_name: None,

@@ -1,6 +1,6 @@
 //! File-complexity multiplier `m(path)` (estimator-v2.md §6) applied to modify prices.
 
-use super::pystr::{py_lstrip, py_strip};
+use super::pystr::py_lstrip;
 
 /// `m` for a file with content `text` (`None`: unreadable ⇒ 1.0).
 pub fn complexity_multiplier(text: Option<&str>) -> f64 {
@@ -9,15 +9,15 @@ pub fn complexity_multiplier(text: Option<&str>) -> f64 {
     };
     let (mut loc, mut imports, mut nest) = (0usize, 0usize, 0usize);
     for line in text.split('\n') {
-        let stripped = py_strip(line);
-        if stripped.is_empty() || stripped.starts_with('#') {
+        // `strip(L)` is empty / starts with `#` exactly when `lstrip(L)` is / does.
+        let rest = py_lstrip(line);
+        if rest.is_empty() || rest.starts_with('#') {
             continue;
         }
         loc += 1;
-        if line.contains("import ") {
+        if contains_import(line) {
             imports += 1;
         }
-        let rest = py_lstrip(line);
         nest = nest.max(line[..line.len() - rest.len()].chars().count());
     }
     let loc_f: f64 = match loc {
@@ -39,9 +39,26 @@ pub fn complexity_multiplier(text: Option<&str>) -> f64 {
     (loc_f * imp_f * nest_f).clamp(0.5, 2.0)
 }
 
+/// `line.contains("import ")`, scanning for `i` first (much cheaper than a substring searcher per line).
+fn contains_import(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'i' && bytes[i..].starts_with(b"import "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn import_lines_need_the_trailing_space() {
+        assert!(contains_import("from x import y"));
+        assert!(contains_import("iimport z"));
+        assert!(!contains_import("import"));
+        assert!(!contains_import("imports"));
+    }
 
     #[test]
     fn unreadable_files_are_neutral() {
