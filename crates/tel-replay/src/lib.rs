@@ -1,5 +1,6 @@
 //! tel-replay: replay the estimator over stored telemetry, analyse, import and export it.
 
+pub mod coefficients;
 pub mod export;
 mod fields;
 pub mod import;
@@ -7,5 +8,6 @@ pub mod legacy_log;
 pub mod legacy_replay;
 mod pyjson;
 pub mod replay;
+pub mod workspace_dir;
 
 pub use fields::{EXTENDED_FIELDS, FieldKind, ORIGINAL_FIELDS};
