@@ -1,6 +1,7 @@
 //! tel-replay: replay the estimator over stored telemetry, analyse, import and export it.
 
 pub mod coefficients;
+pub mod estimate;
 pub mod export;
 mod fields;
 pub mod import;

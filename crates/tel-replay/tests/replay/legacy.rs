@@ -1,5 +1,9 @@
 //! The original replay reproduced byte for byte: A2.6 (a) DB mode, (b) log mode, (c) per-profile summaries.
 
+use std::rc::Rc;
+
+use tel_core::estimator::{EmptyWorkspace, Estimator, Profile};
+use tel_replay::estimate::EstimatorPredictor;
 use tel_replay::legacy_log::parse_legacy_line;
 use tel_replay::legacy_replay::{
     LegacyReplay, LegacySample, SYNTHETIC_WARNING, SampleSource, render_legacy, replay_legacy,
@@ -151,4 +155,47 @@ fn empty_input_and_all_zero_actuals_are_errors_not_panics() {
         old_smape: 0.0,
     };
     assert!(replay_legacy(&[zero], &mut predictor).is_err());
+}
+
+fn estimator(profile: &str) -> EstimatorPredictor {
+    let profile = Profile::builtin(profile).unwrap_or_else(|| panic!("builtin profile {profile}"));
+    EstimatorPredictor::new(Estimator::new(profile), Rc::new(EmptyWorkspace))
+}
+
+#[test]
+fn v2_head_estimator_reproduces_both_goldens() {
+    for (samples, source, sha) in [
+        (
+            log_samples(),
+            SampleSource::LogFile,
+            "3ae2b7833b8fd10f0e1a0e61cc795995b07b0a92bb5e2f262424ff08443bb57a",
+        ),
+        (
+            snapshot_samples(),
+            SampleSource::Db,
+            "c2477970b0266bac84253da371feca257020c470e38b2367f5a28921dee5e116",
+        ),
+    ] {
+        let Some(samples) = samples else { return };
+        let replay = replay_legacy(&samples, &mut estimator("v2-head")).unwrap();
+        let (out, _) = render(&replay, source);
+        assert_eq!(sha256(out.as_bytes()), sha, "{out}");
+    }
+}
+
+#[test]
+fn every_historical_profile_predicts_the_published_lists() {
+    for (samples, cases) in [
+        (log_samples(), log_cases()),
+        (snapshot_samples(), snapshot_cases()),
+    ] {
+        let Some(samples) = samples else { return };
+        for case in &cases {
+            for profile in case.profiles {
+                let replay = replay_legacy(&samples, &mut estimator(profile)).unwrap();
+                let predictions: Vec<i64> = replay.rows.iter().map(|r| r.new_prediction).collect();
+                assert_eq!(predictions, case.predictions, "{profile}");
+            }
+        }
+    }
 }
