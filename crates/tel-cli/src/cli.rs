@@ -15,7 +15,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print the estimator profiles tel knows.
-    Profiles,
+    #[command(after_help = crate::cmd::profiles::EXAMPLES)]
+    Profiles(crate::cmd::profiles::ProfilesArgs),
+    /// Estimate output tokens and select a max_tokens budget for a phase (or a batch of phases).
+    #[command(after_help = crate::cmd::estimate::EXAMPLES)]
+    Estimate(crate::cmd::estimate::EstimateArgs),
     /// Replay an estimator profile over recorded telemetry.
     Replay(crate::cmd::replay::ReplayArgs),
 }

@@ -1,5 +1,7 @@
 //! Command implementations: each module turns parsed arguments into library calls and output.
 
+pub mod estimate;
+pub mod profiles;
 pub mod replay;
 
 use std::process::ExitCode;
@@ -9,7 +11,8 @@ use crate::cli::{Cli, Command};
 /// Runs one parsed command line and returns its exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Profiles => Ok(ExitCode::SUCCESS),
+        Command::Profiles(args) => profiles::run(&args),
+        Command::Estimate(args) => estimate::run(&args),
         Command::Replay(args) => replay::run(args),
     }
 }
