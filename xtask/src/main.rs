@@ -18,6 +18,15 @@ struct Xtask {
 enum Task {
     /// Run the whole test suite (what CI runs).
     Test,
+    /// Apply, inspect or revert the database schema: forwards its arguments to `tel migrate`.
+    #[command(
+        after_help = "Examples:\n  cargo xtask migrate --status\n  cargo xtask migrate --database-url sqlite://dev.db --dry-run"
+    )]
+    Migrate {
+        /// Arguments of `tel migrate` (e.g. --status, --dry-run, --down 1, --database-url URL).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -33,6 +42,11 @@ fn main() -> ExitCode {
 fn run(xtask: Xtask) -> anyhow::Result<()> {
     match xtask.task {
         Task::Test => cargo(&["test", "--workspace", "--all-targets"]),
+        Task::Migrate { args } => {
+            let mut command = vec!["run", "--quiet", "-p", "tel-cli", "--", "migrate"];
+            command.extend(args.iter().map(String::as_str));
+            cargo(&command)
+        }
     }
 }
 

@@ -1,5 +1,12 @@
 //! Command implementations: each module turns parsed arguments into library calls and output.
 
+mod db;
+pub mod migrate;
+pub mod prune;
+pub mod record;
+pub mod spool;
+pub mod status;
+
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
@@ -8,5 +15,10 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Profiles => Ok(ExitCode::SUCCESS),
+        Command::Migrate(args) => migrate::run(&args),
+        Command::Status(args) => status::run(&args),
+        Command::Record(args) => record::run(&args),
+        Command::Spool(command) => spool::run(&command),
+        Command::Prune(args) => prune::run(&args),
     }
 }
