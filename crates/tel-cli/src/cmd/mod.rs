@@ -1,5 +1,10 @@
 //! Command implementations: each module turns parsed arguments into library calls and output.
 
+pub mod completions;
+pub mod coverage;
+mod events;
+pub mod report;
+
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
@@ -8,5 +13,8 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Profiles => Ok(ExitCode::SUCCESS),
+        Command::Report(args) => report::run(&args, &cli.global),
+        Command::Coverage(args) => coverage::run(&args, &cli.global),
+        Command::Completions(args) => completions::run(&args),
     }
 }

@@ -195,7 +195,7 @@ fn figures(page: &mut String, report: &Report) {
 
 fn strata_figure(page: &mut String, report: &Report) {
     let mut strata: Vec<_> = report.strata.iter().filter(|s| s.eligible > 0).collect();
-    strata.sort_by(|a, b| b.eligible.cmp(&a.eligible));
+    strata.sort_by_key(|s| std::cmp::Reverse(s.eligible));
     let total = strata.len();
     strata.truncate(MAX_CHART_STRATA);
     let groups: Vec<BarGroup> = strata
