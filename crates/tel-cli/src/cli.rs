@@ -40,6 +40,8 @@ pub struct DbArgs {
 pub enum Command {
     /// Print the estimator profiles tel knows.
     Profiles,
+    /// Replay an estimator profile over recorded telemetry.
+    Replay(crate::cmd::replay::ReplayArgs),
     /// Report on the database: risk and cost against targets, triage, strata, tuning decision.
     Report(ReportArgs),
     /// Check sample-collection readiness: clean samples per category × complexity × bucket.

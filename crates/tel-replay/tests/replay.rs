@@ -1,5 +1,22 @@
-//! Integration tests of tel-replay (one binary; submodules under `tests/replay/`).
+//! Integration tests of tel-replay: export, import, the legacy replay goldens.
 
-mod replay {
-    mod html_browser;
-}
+#[path = "replay/support.rs"]
+mod support;
+
+#[path = "replay/spec_predictions.rs"]
+mod spec_predictions;
+
+#[path = "replay/export.rs"]
+mod export;
+
+#[path = "replay/import.rs"]
+mod import;
+
+#[path = "replay/legacy.rs"]
+mod legacy;
+
+#[path = "replay/default_replay.rs"]
+mod default_replay;
+
+#[path = "replay/html_browser.rs"]
+mod html_browser;

@@ -3,6 +3,7 @@
 pub mod completions;
 pub mod coverage;
 mod events;
+pub mod replay;
 pub mod report;
 
 use std::process::ExitCode;
@@ -13,6 +14,7 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Profiles => Ok(ExitCode::SUCCESS),
+        Command::Replay(args) => replay::run(args),
         Command::Report(args) => report::run(&args, &cli.global),
         Command::Coverage(args) => coverage::run(&args, &cli.global),
         Command::Completions(args) => completions::run(&args),
