@@ -1,6 +1,10 @@
-//! Integration tests of the `tel` binary (one binary; submodules under `tests/cli/`).
+//! Integration tests of the `tel` binary.
 
-mod cli {
-    mod help;
-    mod report;
-}
+#[path = "cli/store_commands.rs"]
+mod store_commands;
+
+#[path = "cli/help.rs"]
+mod help;
+
+#[path = "cli/report.rs"]
+mod report;

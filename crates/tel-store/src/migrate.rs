@@ -151,8 +151,13 @@ impl fmt::Display for MigrateReport {
             "schema version: {}",
             self.before.version().unwrap_or("none")
         )?;
-        if let Some(adoption) = &self.adoption {
-            write!(f, "{adoption}")?;
+        match &self.adoption {
+            Some(adoption) => write!(f, "{adoption}")?,
+            None if self.before.legacy => writeln!(
+                f,
+                "legacy database (telemetry table, no migrations table): `tel migrate --dry-run` shows its adoption"
+            )?,
+            None => {}
         }
         let verb = if self.read_only {
             "would apply"
