@@ -17,3 +17,6 @@ mod legacy;
 
 #[path = "replay/default_replay.rs"]
 mod default_replay;
+
+#[path = "replay/html_browser.rs"]
+mod html_browser;

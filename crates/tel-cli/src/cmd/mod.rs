@@ -1,12 +1,16 @@
 //! Command implementations: each module turns parsed arguments into library calls and output.
 
+pub mod completions;
+pub mod coverage;
 mod db;
 pub mod estimate;
+mod events;
 pub mod migrate;
 pub mod profiles;
 pub mod prune;
 pub mod record;
 pub mod replay;
+pub mod report;
 pub mod spool;
 pub mod status;
 
@@ -25,5 +29,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Record(args) => record::run(&args),
         Command::Spool(command) => spool::run(&command),
         Command::Prune(args) => prune::run(&args),
+        Command::Report(args) => report::run(&args, &cli.global),
+        Command::Coverage(args) => coverage::run(&args, &cli.global),
+        Command::Completions(args) => completions::run(&args),
     }
 }
