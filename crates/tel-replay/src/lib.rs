@@ -1,1 +1,4 @@
 //! tel-replay: replay the estimator over stored telemetry, analyse, import and export it.
+
+pub mod calibrate;
+pub mod simulate;
