@@ -7,7 +7,10 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::calibrate::{CvConfig, Outcome, Stratum, assign_folds, conformal_quantile, pinball};
+use tel_core::accuracy::PinballTau;
+use tel_core::stats::{mean_exact_int, median_true};
+
+use crate::calibrate::{CvConfig, Outcome, Stratum, assign_folds, conformal_quantile};
 
 /// One stored event as the simulator sees it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -172,7 +175,7 @@ pub struct PolicyScore {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SimReport {
     /// Target quantile of the pinball loss.
-    pub tau: f64,
+    pub tau: PinballTau,
     /// All events.
     pub overall: PolicyScore,
     /// Per stratum.
@@ -191,12 +194,12 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, outcome: Outcome, budget: i64, tau: f64) {
+    fn add(&mut self, outcome: Outcome, budget: i64, tau: PinballTau) {
         self.total_budget += budget;
         match outcome {
             Outcome::Observed { actual } => {
                 self.observed += 1;
-                self.pinball_sum += pinball(tau, actual, budget);
+                self.pinball_sum += tau.loss(actual, budget);
                 if actual > budget {
                     self.would_truncate += 1;
                 } else {
@@ -209,15 +212,13 @@ impl Tally {
         }
     }
 
-    fn score(mut self) -> PolicyScore {
+    fn score(self) -> PolicyScore {
         let n = self.would_truncate + self.safe + self.unknown;
         let share = |k: usize| if n == 0 { 0.0 } else { k as f64 / n as f64 };
         let rate = [
             share(self.would_truncate),
             share(self.would_truncate + self.unknown),
         ];
-        self.slack.sort_unstable();
-        let m = self.slack.len();
         PolicyScore {
             n,
             would_truncate: self.would_truncate,
@@ -225,11 +226,8 @@ impl Tally {
             unknown: self.unknown,
             truncation_rate: rate,
             coverage: [1.0 - rate[1], 1.0 - rate[0]],
-            mean_slack: (m > 0).then(|| self.slack.iter().sum::<i64>() as f64 / m as f64),
-            median_slack: (m > 0).then(|| match m % 2 {
-                1 => self.slack[m / 2] as f64,
-                _ => (self.slack[m / 2 - 1] + self.slack[m / 2]) as f64 / 2.0,
-            }),
+            mean_slack: mean_exact_int(&self.slack),
+            median_slack: median_true(&self.slack),
             total_budget: self.total_budget,
             pinball: (self.observed > 0).then(|| self.pinball_sum / self.observed as f64),
             censored: n - self.observed,
@@ -238,7 +236,7 @@ impl Tally {
 }
 
 /// Scores `budgets` (one per event, same order) over `events` with pinball loss at `tau`.
-pub fn simulate(events: &[SimEvent], budgets: &[i64], tau: f64) -> SimReport {
+pub fn simulate(events: &[SimEvent], budgets: &[i64], tau: PinballTau) -> SimReport {
     let mut overall = Tally::default();
     let mut strata: BTreeMap<Stratum, Tally> = BTreeMap::new();
     for (event, budget) in events.iter().zip(budgets) {

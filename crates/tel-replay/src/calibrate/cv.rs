@@ -3,12 +3,12 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use tel_core::{AccuracyAccumulator, AccuracyOptions, AccuracyReport};
 
 use super::CalibrateError;
 use super::fit::{Counts, Method};
 use super::folds::assign_folds;
 use super::model::{Observation, Outcome, OverheadModel, Stratum};
-use super::score::{Underestimation, smape};
 
 /// Cross-validation settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -31,24 +31,15 @@ impl Default for CvConfig {
     }
 }
 
-/// Accuracy of one set of predictions over a group of events (analysis.md B4 and B6).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct Accuracy {
-    /// Mean SMAPE (0-200) over non-truncated events; `None` without any.
-    pub smape: Option<f64>,
-    /// Underestimation with unknowns.
-    pub underestimation: Underestimation,
-}
-
-/// Before/after accuracy of one group (a stratum, or all events).
+/// Before/after accuracy of one group (a stratum, or all events), as tel-core's Part B reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GroupScore {
     /// Events in the group.
     pub counts: Counts,
     /// With the prior coefficients.
-    pub before: Accuracy,
+    pub before: AccuracyReport,
     /// With coefficients fitted on the other folds.
-    pub after: Accuracy,
+    pub after: AccuracyReport,
 }
 
 /// Cross-validated accuracy, overall and per stratum.
@@ -64,21 +55,31 @@ pub struct CvReport {
     pub strata: BTreeMap<Stratum, GroupScore>,
 }
 
-#[derive(Default)]
 struct Tally {
     counts: Counts,
-    smape_sum: [f64; 2],
-    under: [Underestimation; 2],
+    before: AccuracyAccumulator,
+    after: AccuracyAccumulator,
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        // Observations are already eligible events: no actual-size guard here.
+        let options = AccuracyOptions {
+            min_actual_output_tokens: 1,
+            ..AccuracyOptions::default()
+        };
+        Self {
+            counts: Counts::default(),
+            before: AccuracyAccumulator::new(options),
+            after: AccuracyAccumulator::new(options),
+        }
+    }
 }
 
 impl Tally {
     fn add(&mut self, outcome: Outcome, before: i64, after: i64) {
-        for (slot, predicted) in [before, after].into_iter().enumerate() {
-            self.under[slot].add(predicted, outcome);
-            if let Outcome::Observed { actual } = outcome {
-                self.smape_sum[slot] += smape(predicted, actual);
-            }
-        }
+        self.before.push(outcome.view(before), before);
+        self.after.push(outcome.view(after), after);
         match outcome {
             Outcome::Observed { .. } => self.counts.observed += 1,
             Outcome::Censored { .. } => self.counts.censored += 1,
@@ -86,15 +87,10 @@ impl Tally {
     }
 
     fn score(&self) -> GroupScore {
-        let accuracy = |slot: usize| Accuracy {
-            smape: (self.counts.observed > 0)
-                .then(|| self.smape_sum[slot] / self.counts.observed as f64),
-            underestimation: self.under[slot],
-        };
         GroupScore {
             counts: self.counts,
-            before: accuracy(0),
-            after: accuracy(1),
+            before: self.before.finish(),
+            after: self.after.finish(),
         }
     }
 }

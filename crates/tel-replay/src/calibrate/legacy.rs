@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use tel_core::stats::median_upper;
+
 use super::fit::Support;
 use super::model::{Observation, Outcome, OverheadModel, Stratum};
 
@@ -25,11 +27,9 @@ pub(crate) fn fit(
     }
     let mut model = prior.clone();
     for stratum in support.fitted_strata() {
-        let Some(values) = ratios.get_mut(stratum) else {
+        let Some(upper_median) = ratios.get(stratum).and_then(|r| median_upper(r)) else {
             continue;
         };
-        values.sort_by(f64::total_cmp);
-        let upper_median = values[values.len() / 2];
         let old = prior.overhead_of(stratum) as f64;
         model
             .overhead

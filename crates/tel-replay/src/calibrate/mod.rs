@@ -11,15 +11,13 @@ mod legacy;
 mod linalg;
 mod model;
 mod quantile;
-mod score;
 
 pub use censored_log::RIDGE;
-pub use cv::{Accuracy, CvConfig, CvReport, GroupScore, cross_validate, out_of_fold_predictions};
+pub use cv::{CvConfig, CvReport, GroupScore, cross_validate, out_of_fold_predictions};
 pub use fit::{CoefficientFit, Counts, Fit, Method};
 pub use folds::assign_folds;
 pub use model::{Observation, Outcome, OverheadModel, PricedDeliverable, SAFETY_MARGIN, Stratum};
 pub use quantile::{ConformalQuantile, conformal_quantile};
-pub use score::{Underestimation, pinball, smape};
 
 use std::collections::BTreeMap;
 

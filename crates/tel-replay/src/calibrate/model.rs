@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use tel_core::{EventView, StopReasonKind, UsageKind};
 
 /// The estimator's safety margin (estimator-v2.md §9.3), applied to overhead + marginal.
 pub const SAFETY_MARGIN: f64 = 1.3;
@@ -87,6 +88,24 @@ impl Outcome {
             }
         } else {
             Self::Observed { actual }
+        }
+    }
+
+    /// The accuracy view of an event with this outcome, for tel-core's Part B metrics.
+    pub fn view(self, predicted: i64) -> EventView {
+        let (actual, ceiling, kind) = match self {
+            Self::Observed { actual } => (actual, None, StopReasonKind::Completed),
+            Self::Censored { observed, ceiling } => {
+                (observed, Some(ceiling), StopReasonKind::Truncated)
+            }
+        };
+        EventView {
+            predicted,
+            actual: Some(actual),
+            actual_max_tokens: ceiling,
+            truncated: self.is_censored(),
+            stop_reason_kind: kind,
+            usage_kind: Some(UsageKind::Output),
         }
     }
 

@@ -242,8 +242,8 @@ fn cross_validated_smape_improves_over_the_prior() {
     for method in [Method::CensoredLog, Method::LegacySqrtMedian] {
         let report = cross_validate(method, &prior, &observations, &config).unwrap();
         let (before, after) = (
-            report.overall.before.smape.unwrap(),
-            report.overall.after.smape.unwrap(),
+            report.overall.before.smape.mean.unwrap(),
+            report.overall.after.smape.mean.unwrap(),
         );
         assert!(
             after < before,

@@ -1,5 +1,6 @@
 //! Budget-policy simulation: hand-computed fixtures pin the B9 arithmetic, including the unknown rule.
 
+use tel_core::accuracy::PinballTau;
 use tel_replay::calibrate::{CvConfig, Outcome, Stratum};
 use tel_replay::simulate::{Policy, SimEvent, simulate};
 
@@ -43,6 +44,10 @@ fn budgets(policy: &str, events: &[SimEvent]) -> Vec<i64> {
         .unwrap()
 }
 
+fn tau(value: f64) -> PinballTau {
+    PinballTau::new(value).unwrap()
+}
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-9
 }
@@ -52,7 +57,7 @@ fn buffer_policy_arithmetic_matches_hand_computation() {
     let events = fixture();
     let b = budgets("buffer:1.5", &events);
     assert_eq!(b, vec![1500, 1500, 3000, 4500, 4500]);
-    let report = simulate(&events, &b, 0.9);
+    let report = simulate(&events, &b, tau(0.9));
     let all = &report.overall;
     // Event 3: 3000 ≤ old ceiling 4096 → truncated; event 5: 4500 ≤ 8192 → truncated; the rest are safe.
     assert_eq!(
@@ -73,7 +78,7 @@ fn buffer_policy_arithmetic_matches_hand_computation() {
 fn larger_budget_than_old_ceiling_makes_truncated_event_unknown() {
     let events = fixture();
     let b = budgets("fixed:5000", &events);
-    let report = simulate(&events, &b, 0.9);
+    let report = simulate(&events, &b, tau(0.9));
     let all = &report.overall;
     // Event 3: 5000 > 4096 → unknown (never guessed); event 5: 5000 ≤ 8192 → truncated.
     assert_eq!((all.would_truncate, all.safe, all.unknown), (1, 3, 1));
@@ -106,7 +111,7 @@ fn ties_are_safe_for_completed_events_and_truncated_for_censored_ones() {
             },
         ),
     ];
-    let report = simulate(&events, &[1300, 1300], 0.95);
+    let report = simulate(&events, &[1300, 1300], tau(0.95));
     let all = &report.overall;
     // a = b′ completes (truncated iff a > b′); b′ = b repeats the old ceiling, so it truncates again.
     assert_eq!((all.would_truncate, all.safe, all.unknown), (1, 1, 0));
@@ -117,7 +122,7 @@ fn ties_are_safe_for_completed_events_and_truncated_for_censored_ones() {
 #[test]
 fn shortfall_costs_tau_in_pinball_loss() {
     let events = vec![event("docs", 1000, Outcome::Observed { actual: 1300 })];
-    let report = simulate(&events, &budgets("fixed:1000", &events), 0.9);
+    let report = simulate(&events, &budgets("fixed:1000", &events), tau(0.9));
     assert_eq!(report.overall.would_truncate, 1);
     assert!(close(report.overall.pinball.unwrap(), 270.0));
     assert_eq!(report.overall.mean_slack, None);
@@ -141,7 +146,7 @@ fn quantile_policy_never_judges_an_event_with_its_own_ratio() {
         .budgets_from_predictions(&events, &cv)
         .unwrap();
     assert_eq!(b, vec![10000, 10000, 10000, 10000, 10000, 1000]);
-    let all = simulate(&events, &b, 0.9).overall;
+    let all = simulate(&events, &b, tau(0.9)).overall;
     assert_eq!((all.would_truncate, all.safe), (1, 5));
 }
 
