@@ -29,7 +29,7 @@ pub(crate) fn fit(
         return prior.clone();
     }
     let theta = problem.minimise();
-    problem.model_from(prior, &theta)
+    problem.model_from(prior, support, &theta)
 }
 
 /// One event in parameter space: overhead index or fixed value, and the weight of each kind.
@@ -56,6 +56,21 @@ fn log_of(value: i64) -> f64 {
     (value.max(1) as f64).ln()
 }
 
+/// The starting point of a stratum whose events may use differently valued overhead keys: the mean
+/// log prior overhead over its events.
+fn mean_log_overhead(
+    prior: &OverheadModel,
+    observations: &[Observation],
+    stratum: &Stratum,
+) -> f64 {
+    let logs: Vec<f64> = observations
+        .iter()
+        .filter(|obs| &obs.stratum == stratum)
+        .map(|obs| log_of(prior.overhead_of(&obs.overhead_key)))
+        .collect();
+    logs.iter().sum::<f64>() / logs.len().max(1) as f64
+}
+
 impl Problem {
     fn new(prior: &OverheadModel, observations: &[Observation], support: &Support) -> Self {
         let strata: Vec<Stratum> = support.fitted_strata().cloned().collect();
@@ -69,7 +84,7 @@ impl Problem {
             .collect();
         let prior_theta = strata
             .iter()
-            .map(|s| log_of(prior.overhead_of(s)))
+            .map(|s| mean_log_overhead(prior, observations, s))
             .chain(
                 kinds
                     .iter()
@@ -81,7 +96,7 @@ impl Problem {
             .map(|obs| {
                 let overhead = match stratum_index.get(&obs.stratum) {
                     Some(i) => Term::Free(*i),
-                    None => Term::Fixed(prior.overhead_of(&obs.stratum) as f64),
+                    None => Term::Fixed(prior.overhead_of(&obs.overhead_key) as f64),
                 };
                 let kinds = obs
                     .deliverables
@@ -219,11 +234,13 @@ impl Problem {
         theta
     }
 
-    fn model_from(&self, prior: &OverheadModel, theta: &[f64]) -> OverheadModel {
+    fn model_from(&self, prior: &OverheadModel, support: &Support, theta: &[f64]) -> OverheadModel {
         let value = |t: f64| (t.exp().round() as i64).max(1);
         let mut model = prior.clone();
         for (i, stratum) in self.strata.iter().enumerate() {
-            model.overhead.insert(stratum.clone(), value(theta[i]));
+            for key in support.keys_of(stratum) {
+                model.overhead.insert(key.clone(), value(theta[i]));
+            }
         }
         for (i, kind) in self.kinds.iter().enumerate() {
             model

@@ -1,6 +1,6 @@
 //! Calibration methods and their common result: which coefficients were fitted, from how many events.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -79,6 +79,8 @@ impl FromStr for Method {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Support {
     pub(crate) strata: BTreeMap<Stratum, Counts>,
+    /// The overhead keys seen in each stratum.
+    pub(crate) keys: BTreeMap<Stratum, BTreeSet<Stratum>>,
     pub(crate) kinds: BTreeMap<String, Counts>,
     min_samples: usize,
 }
@@ -114,9 +116,12 @@ impl Support {
                 .entry(obs.stratum.clone())
                 .or_default()
                 .add(obs);
-            let mut kinds: Vec<&str> = obs.deliverables.iter().map(|d| d.kind.as_str()).collect();
-            kinds.sort_unstable();
-            kinds.dedup();
+            support
+                .keys
+                .entry(obs.stratum.clone())
+                .or_default()
+                .insert(obs.overhead_key.clone());
+            let kinds: BTreeSet<&str> = obs.deliverables.iter().map(|d| d.kind.as_str()).collect();
             for kind in kinds {
                 support.kinds.entry(kind.to_owned()).or_default().add(obs);
             }
@@ -142,20 +147,42 @@ impl Support {
             .filter(|(_, c)| self.enough(c))
             .map(|(k, _)| k)
     }
+
+    /// The overhead keys of `stratum` seen in the data.
+    pub(crate) fn keys_of(&self, stratum: &Stratum) -> impl Iterator<Item = &Stratum> {
+        self.keys.get(stratum).into_iter().flatten()
+    }
 }
 
-/// One coefficient before and after calibration.
+/// One phase-overhead key before and after calibration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CoefficientFit<K> {
-    /// Stratum or price kind.
-    pub key: K,
-    /// Events behind it.
+pub struct OverheadFit {
+    /// The profile's exact (category, complexity) key.
+    pub key: Stratum,
+    /// The stratum it was fitted with.
+    pub stratum: Stratum,
+    /// Events of the stratum.
     pub counts: Counts,
-    /// False when there were too few non-truncated events: the prior value was kept.
+    /// False when the stratum had too few non-truncated events: the prior value was kept.
     pub fitted: bool,
     /// Prior value.
     pub before: i64,
     /// Calibrated value (equal to `before` when not fitted).
+    pub after: i64,
+}
+
+/// One deliverable-kind price before and after calibration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PriceFit {
+    /// Price kind.
+    pub kind: String,
+    /// Events with at least one deliverable of this kind.
+    pub counts: Counts,
+    /// False when the method does not fit prices or the kind had too few non-truncated events.
+    pub fitted: bool,
+    /// Prior value.
+    pub before: i64,
+    /// Calibrated value.
     pub after: i64,
 }
 
@@ -164,10 +191,10 @@ pub struct CoefficientFit<K> {
 pub struct Fit {
     /// Calibrated coefficients (prior values for everything not fitted).
     pub model: OverheadModel,
-    /// Every stratum seen in the data.
-    pub strata: Vec<CoefficientFit<Stratum>>,
+    /// Every overhead key seen in the data, by stratum.
+    pub overheads: Vec<OverheadFit>,
     /// Every price kind seen in the data.
-    pub kinds: Vec<CoefficientFit<String>>,
+    pub prices: Vec<PriceFit>,
 }
 
 impl Fit {
@@ -177,22 +204,25 @@ impl Fit {
         support: &Support,
         fits_prices: bool,
     ) -> Self {
-        let strata = support
+        let overheads = support
             .strata
             .iter()
-            .map(|(stratum, counts)| CoefficientFit {
-                key: stratum.clone(),
-                counts: *counts,
-                fitted: support.enough(counts),
-                before: prior.overhead_of(stratum),
-                after: model.overhead_of(stratum),
+            .flat_map(|(stratum, counts)| {
+                support.keys_of(stratum).map(|key| OverheadFit {
+                    key: key.clone(),
+                    stratum: stratum.clone(),
+                    counts: *counts,
+                    fitted: support.enough(counts),
+                    before: prior.overhead_of(key),
+                    after: model.overhead_of(key),
+                })
             })
             .collect();
-        let kinds = support
+        let prices = support
             .kinds
             .iter()
-            .map(|(kind, counts)| CoefficientFit {
-                key: kind.clone(),
+            .map(|(kind, counts)| PriceFit {
+                kind: kind.clone(),
                 counts: *counts,
                 fitted: fits_prices && support.enough(counts),
                 before: prior.prices.get(kind).copied().unwrap_or_default(),
@@ -201,8 +231,8 @@ impl Fit {
             .collect();
         Self {
             model,
-            strata,
-            kinds,
+            overheads,
+            prices,
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The original's calibration rule (analysis.md A6, estimator-v2.md §9.3): per stratum with enough
-//! non-truncated events, `new = old × sqrt(MED-U(a / p))`, with `a / p = 0` when `p ≤ 0`. Prices are kept.
+//! non-truncated events, `new = old × sqrt(MED-U(a / p))` for each overhead key of the stratum, with `a / p = 0` when `p ≤ 0`. Prices are kept.
 
 use std::collections::BTreeMap;
 
@@ -30,10 +30,13 @@ pub(crate) fn fit(
         let Some(upper_median) = ratios.get(stratum).and_then(|r| median_upper(r)) else {
             continue;
         };
-        let old = prior.overhead_of(stratum) as f64;
-        model
-            .overhead
-            .insert(stratum.clone(), (old * upper_median.sqrt()).round() as i64);
+        let factor = upper_median.sqrt();
+        for key in support.keys_of(stratum) {
+            let old = prior.overhead_of(key) as f64;
+            model
+                .overhead
+                .insert(key.clone(), (old * factor).round() as i64);
+        }
     }
     model
 }

@@ -118,8 +118,11 @@ impl Outcome {
 /// One event as calibration sees it: stratum, priced deliverables and outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
-    /// Stratum whose phase overhead applies.
+    /// Stratum the overhead is fitted for (normalised category, complexity).
     pub stratum: Stratum,
+    /// The exact key the profile looks the overhead up by (effective category, complexity); several
+    /// keys may share one stratum (`testing` and `tests`), and then share its fitted overhead.
+    pub overhead_key: Stratum,
     /// Deliverables with their price kinds (never empty: events of the empty fallback are not overhead-model events).
     pub deliverables: Vec<PricedDeliverable>,
     /// Observed outcome.
@@ -135,6 +138,18 @@ pub struct OverheadModel {
     pub default_overhead: i64,
     /// Price per deliverable kind.
     pub prices: BTreeMap<String, i64>,
+}
+
+impl Observation {
+    /// An observation whose overhead key is its stratum.
+    pub fn new(stratum: Stratum, deliverables: Vec<PricedDeliverable>, outcome: Outcome) -> Self {
+        Self {
+            overhead_key: stratum.clone(),
+            stratum,
+            deliverables,
+            outcome,
+        }
+    }
 }
 
 impl OverheadModel {
@@ -158,7 +173,7 @@ impl OverheadModel {
     /// The model's prediction for `obs`, with the estimator's integer sum and truncation points;
     /// `None` when a deliverable kind is not in the table.
     pub fn predict(&self, obs: &Observation) -> Option<i64> {
-        let mut sum = self.overhead_of(&obs.stratum);
+        let mut sum = self.overhead_of(&obs.overhead_key);
         for deliverable in &obs.deliverables {
             sum += self.price_of(deliverable)?;
         }
@@ -189,21 +204,21 @@ mod tests {
                 ("backend_modify".to_owned(), 700),
             ]),
         };
-        let obs = Observation {
-            stratum: Stratum::new("implementation", "low"),
-            deliverables: vec![
+        let obs = Observation::new(
+            Stratum::new("implementation", "low"),
+            vec![
                 PricedDeliverable::new_file("backend_new"),
                 PricedDeliverable {
                     kind: "backend_modify".to_owned(),
                     multiplier: Some(0.5670000000000001),
                 },
             ],
-            outcome: Outcome::Observed { actual: 100 },
-        };
+            Outcome::Observed { actual: 100 },
+        );
         // (634 + 2000 + trunc(700 × 0.567…) = 396) = 3030; × 1.3 = 3939.
         assert_eq!(model.predict(&obs), Some(3939));
         let other = Observation {
-            stratum: Stratum::new("tests", "low"),
+            overhead_key: Stratum::new("tests", "low"),
             ..obs.clone()
         };
         assert_eq!(

@@ -19,14 +19,14 @@ fn model(overhead: &[(&str, i64)], prices: &[(&str, i64)]) -> OverheadModel {
 }
 
 fn observation(category: &str, kinds: &[&str], outcome: Outcome) -> Observation {
-    Observation {
-        stratum: Stratum::new(category, "low"),
-        deliverables: kinds
+    Observation::new(
+        Stratum::new(category, "low"),
+        kinds
             .iter()
             .map(|k| PricedDeliverable::new_file(*k))
             .collect(),
         outcome,
-    }
+    )
 }
 
 #[test]
@@ -72,7 +72,7 @@ fn legacy_rule_uses_upper_median_and_square_root_damping() {
     assert_eq!(fit.model.overhead_of(&Stratum::new("testing", "low")), 2000);
     assert_eq!(fit.model.prices, prior.prices);
     let testing = fit
-        .strata
+        .overheads
         .iter()
         .find(|s| s.key.category == "testing")
         .unwrap();
@@ -82,7 +82,7 @@ fn legacy_rule_uses_upper_median_and_square_root_damping() {
         (4, 2000, 2000)
     );
     let implementation = fit
-        .strata
+        .overheads
         .iter()
         .find(|s| s.key.category == "implementation")
         .unwrap();
@@ -127,11 +127,7 @@ fn synthetic(truth: &OverheadModel, n: usize, ceiling: i64, seed: u64) -> Vec<Ob
             let deliverables: Vec<PricedDeliverable> = (0..count)
                 .map(|_| PricedDeliverable::new_file(KINDS[(noise.uniform() * 3.0) as usize]))
                 .collect();
-            let mut obs = Observation {
-                stratum,
-                deliverables,
-                outcome: Outcome::Observed { actual: 0 },
-            };
+            let mut obs = Observation::new(stratum, deliverables, Outcome::Observed { actual: 0 });
             let mean = truth.predict(&obs).unwrap() as f64;
             let actual = (mean * (0.25 * noise.normal()).exp()) as i64;
             obs.outcome = if actual > ceiling {
@@ -200,7 +196,7 @@ fn censored_log_fit_recovers_known_model_despite_truncation() {
             "{kind}: {got} vs true {value}"
         );
     }
-    assert!(fit.strata.iter().all(|s| s.fitted) && fit.kinds.iter().all(|k| k.fitted));
+    assert!(fit.overheads.iter().all(|s| s.fitted) && fit.prices.iter().all(|k| k.fitted));
 }
 
 #[test]
@@ -267,13 +263,14 @@ fn strata_below_min_samples_keep_prior_in_every_fold() {
     let mut observations = synthetic(&truth, 200, 100_000, 5);
     let rare = Stratum::new("deployment", "low");
     for actual in [100, 120, 140] {
-        observations.push(Observation {
-            stratum: rare.clone(),
-            ..observation("x", &["doc"], Outcome::Observed { actual })
-        });
+        observations.push(observation(
+            "deployment",
+            &["doc"],
+            Outcome::Observed { actual },
+        ));
     }
     let fit = Method::CensoredLog.fit(&prior, &observations, 5).unwrap();
-    let row = fit.strata.iter().find(|s| s.key == rare).unwrap();
+    let row = fit.overheads.iter().find(|s| s.key == rare).unwrap();
     assert_eq!(
         (row.fitted, row.after, row.counts.observed),
         (false, 2000, 3)
@@ -336,4 +333,52 @@ fn budget_multiplier_is_conformal_quantile_and_counts_censored_above() {
     );
     let map: BTreeMap<_, _> = budget_multipliers(&prior, &observations, 0.9);
     assert!(map[&Stratum::new("docs", "low")].saturated);
+}
+
+#[test]
+fn overhead_keys_sharing_a_stratum_are_calibrated_together() {
+    // `testing` (prior 915) and `tests` (no key: default 2000) both normalise to stratum tests/low.
+    let prior = model(&[("testing", 915)], &[("test", 1000)]);
+    let stratum = Stratum::new("tests", "low");
+    let observations: Vec<Observation> = (0..6)
+        .map(|i| {
+            let key = if i % 2 == 0 { "testing" } else { "tests" };
+            Observation {
+                overhead_key: Stratum::new(key, "low"),
+                ..Observation::new(
+                    stratum.clone(),
+                    vec![PricedDeliverable::new_file("test")],
+                    Outcome::Observed { actual: 1000 },
+                )
+            }
+        })
+        .collect();
+    // Legacy: p = trunc(1915 × 1.3) = 2489 and trunc(3000 × 1.3) = 3900; ratios 0.4018 (×3), 0.2564 (×3);
+    // MED-U = sorted[3] = 1000/2489 → each key keeps its own level: 915 × 0.6338 = 580, 2000 × 0.6338 = 1268.
+    let legacy = Method::LegacySqrtMedian
+        .fit(&prior, &observations, 5)
+        .unwrap()
+        .model;
+    let factor = (1000.0_f64 / 2489.0).sqrt();
+    assert_eq!(
+        legacy.overhead_of(&Stratum::new("testing", "low")),
+        (915.0 * factor).round() as i64
+    );
+    assert_eq!(
+        legacy.overhead_of(&Stratum::new("tests", "low")),
+        (2000.0 * factor).round() as i64
+    );
+    // The censored-log fit gives the stratum one overhead, written to both keys.
+    let fit = Method::CensoredLog.fit(&prior, &observations, 5).unwrap();
+    let testing = fit.model.overhead_of(&Stratum::new("testing", "low"));
+    assert_eq!(
+        testing,
+        fit.model.overhead_of(&Stratum::new("tests", "low"))
+    );
+    assert_eq!(fit.overheads.len(), 2);
+    assert!(
+        fit.overheads
+            .iter()
+            .all(|o| o.stratum == stratum && o.fitted && o.counts.observed == 6)
+    );
 }
