@@ -1,5 +1,6 @@
 //! `cargo xtask`: development tasks that need more than cargo (the full test suite, later PostgreSQL and benches).
 
+mod pg;
 mod tidy;
 
 use std::process::{Command, ExitCode};
@@ -16,8 +17,16 @@ struct Xtask {
 
 #[derive(Debug, Subcommand)]
 enum Task {
-    /// Run the whole test suite (what CI runs).
-    Test,
+    /// Run the whole test suite (what CI runs), against a throwaway PostgreSQL when one can be started.
+    Test {
+        /// Skip PostgreSQL: run the suite without `TEL_TEST_PG_URL`.
+        #[arg(long)]
+        no_pg: bool,
+    },
+    /// Start a throwaway PostgreSQL cluster under target/tel-pg and print `TEL_TEST_PG_URL=<url>`.
+    PgUp,
+    /// Stop the throwaway PostgreSQL cluster and remove its files.
+    PgDown,
 }
 
 fn main() -> ExitCode {
@@ -32,14 +41,47 @@ fn main() -> ExitCode {
 
 fn run(xtask: Xtask) -> anyhow::Result<()> {
     match xtask.task {
-        Task::Test => cargo(&["test", "--workspace", "--all-targets"]),
+        Task::Test { no_pg } => test(no_pg),
+        Task::PgUp => {
+            let url = pg::Cluster::locate(&workspace_root())?.up()?;
+            println!("{}={url}", pg::URL_VAR);
+            Ok(())
+        }
+        Task::PgDown => pg::Cluster::locate(&workspace_root())?.down(),
     }
+}
+
+/// Runs the suite; with PostgreSQL available, against a fresh cluster that is removed even when tests fail.
+fn test(no_pg: bool) -> anyhow::Result<()> {
+    const SUITE: [&str; 3] = ["test", "--workspace", "--all-targets"];
+    let reason = if no_pg {
+        Some("--no-pg given".to_owned())
+    } else {
+        pg::unavailable_reason()
+    };
+    if let Some(reason) = reason {
+        eprintln!("PostgreSQL tests skipped: {reason}");
+        return cargo(&SUITE);
+    }
+    let cluster = pg::ClusterGuard(pg::Cluster::locate(&workspace_root())?);
+    // A cluster left by a killed run would be reused with its old data: start clean.
+    cluster.0.down()?;
+    let url = cluster.0.up()?;
+    eprintln!("xtask: PostgreSQL tests use {}={url}", pg::URL_VAR);
+    // Set on the child only: mutating our own environment is `unsafe` in edition 2024.
+    cargo_with_env(&SUITE, &[(pg::URL_VAR, &url)])
 }
 
 /// Runs `cargo <args>` from the workspace root and fails when it fails.
 fn cargo(args: &[&str]) -> anyhow::Result<()> {
+    cargo_with_env(args, &[])
+}
+
+/// Runs `cargo <args>` from the workspace root with extra environment variables and fails when it fails.
+fn cargo_with_env(args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<()> {
     let status = Command::new(env!("CARGO"))
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(workspace_root())
         .status()
         .with_context(|| format!("cannot run cargo {}", args.join(" ")))?;
