@@ -16,4 +16,6 @@ pub struct Cli {
 pub enum Command {
     /// Print the estimator profiles tel knows.
     Profiles,
+    /// Replay an estimator profile over recorded telemetry.
+    Replay(crate::cmd::replay::ReplayArgs),
 }

@@ -1,4 +1,16 @@
 //! tel-replay: replay the estimator over stored telemetry, analyse, import and export it.
 
 pub mod calibrate;
+pub mod coefficients;
+pub mod estimate;
+pub mod export;
+mod fields;
+pub mod import;
+pub mod legacy_log;
+pub mod legacy_replay;
+mod pyjson;
+pub mod replay;
 pub mod simulate;
+pub mod workspace_dir;
+
+pub use fields::{EXTENDED_FIELDS, FieldKind, ORIGINAL_FIELDS};

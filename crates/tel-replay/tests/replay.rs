@@ -1,8 +1,25 @@
-//! Integration tests of tel-replay: calibration and budget-policy simulation.
-//!
-//! Submodules live in `tests/replay/`; a crate-root test file resolves `mod x;` next to itself, hence the `#[path]`s.
+//! Integration tests of tel-replay: export, import, the legacy replay goldens, calibration and simulation.
+
+#[path = "replay/support.rs"]
+mod support;
+
+#[path = "replay/spec_predictions.rs"]
+mod spec_predictions;
+
+#[path = "replay/export.rs"]
+mod export;
+
+#[path = "replay/import.rs"]
+mod import;
+
+#[path = "replay/legacy.rs"]
+mod legacy;
+
+#[path = "replay/default_replay.rs"]
+mod default_replay;
 
 #[path = "replay/calibrate.rs"]
 mod calibrate;
+
 #[path = "replay/simulate.rs"]
 mod simulate;
