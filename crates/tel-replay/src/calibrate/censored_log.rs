@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use super::fit::Support;
 use super::linalg::solve_spd;
-use super::model::{Observation, Outcome, OverheadModel, SAFETY_MARGIN, Stratum};
+use super::model::{Observation, Outcome, OverheadModel, Stratum};
 
 /// Ridge weight pulling each log-coefficient toward its prior: worth a tenth of one event's squared log error.
 pub const RIDGE: f64 = 0.1;
@@ -50,6 +50,7 @@ struct Problem {
     prior_theta: Vec<f64>,
     strata: Vec<Stratum>,
     kinds: Vec<String>,
+    safety_margin: f64,
 }
 
 fn log_of(value: i64) -> f64 {
@@ -121,6 +122,7 @@ impl Problem {
             prior_theta,
             strata,
             kinds,
+            safety_margin: prior.safety_margin,
         }
     }
 
@@ -149,7 +151,7 @@ impl Problem {
         for (_, g) in grad.iter_mut() {
             *g /= total;
         }
-        let log_f = (total * SAFETY_MARGIN).ln();
+        let log_f = (total * self.safety_margin).ln();
         match row.outcome {
             Outcome::Observed { actual } => log_of(actual) - log_f,
             Outcome::Censored { ceiling, .. } => (log_of(ceiling) - log_f).max(0.0),

@@ -5,6 +5,7 @@
 
 mod censored_log;
 mod cv;
+pub mod events;
 mod fit;
 mod folds;
 mod legacy;

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use tel_core::{EventView, StopReasonKind, UsageKind};
 
-/// The estimator's safety margin (estimator-v2.md §9.3), applied to overhead + marginal.
+/// The estimator's safety margin of every builtin profile (estimator-v2.md §9.3).
 pub const SAFETY_MARGIN: f64 = 1.3;
 
 /// A calibration stratum: normalised category and complexity.
@@ -129,9 +129,11 @@ pub struct Observation {
     pub outcome: Outcome,
 }
 
-/// The coefficients of the overhead model: `trunc((overhead[stratum] + Σ price) × 1.3)`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The coefficients of the overhead model: `trunc((overhead[key] + Σ price) × safety_margin)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OverheadModel {
+    /// The factor applied to overhead + marginal (1.3, [`SAFETY_MARGIN`]); not fitted.
+    pub safety_margin: f64,
     /// Phase overhead per stratum.
     pub overhead: BTreeMap<Stratum, i64>,
     /// Overhead of strata absent from `overhead` (2000 in every profile).
@@ -177,7 +179,7 @@ impl OverheadModel {
         for deliverable in &obs.deliverables {
             sum += self.price_of(deliverable)?;
         }
-        Some((sum as f64 * SAFETY_MARGIN) as i64)
+        Some((sum as f64 * self.safety_margin) as i64)
     }
 
     /// The first deliverable kind among `observations` that the price table lacks.
@@ -197,6 +199,7 @@ mod tests {
     #[test]
     fn prediction_uses_integer_sum_then_truncation() {
         let model = OverheadModel {
+            safety_margin: SAFETY_MARGIN,
             overhead: BTreeMap::from([(Stratum::new("implementation", "low"), 634)]),
             default_overhead: 2000,
             prices: BTreeMap::from([

@@ -3,12 +3,13 @@
 use std::collections::BTreeMap;
 
 use tel_replay::calibrate::{
-    CvConfig, Method, Observation, Outcome, OverheadModel, PricedDeliverable, Stratum,
-    budget_multipliers, cross_validate,
+    CvConfig, Method, Observation, Outcome, OverheadModel, PricedDeliverable, SAFETY_MARGIN,
+    Stratum, budget_multipliers, cross_validate,
 };
 
 fn model(overhead: &[(&str, i64)], prices: &[(&str, i64)]) -> OverheadModel {
     OverheadModel {
+        safety_margin: SAFETY_MARGIN,
         overhead: overhead
             .iter()
             .map(|(c, v)| (Stratum::new(*c, "low"), *v))
@@ -381,4 +382,183 @@ fn overhead_keys_sharing_a_stratum_are_calibrated_together() {
             .iter()
             .all(|o| o.stratum == stratum && o.fitted && o.counts.observed == 6)
     );
+}
+
+mod with_estimator {
+    //! The adapter from stored events and profiles to observations, and the coefficients file it writes.
+
+    use tel_core::estimator::{Estimator, Profile};
+    use tel_core::{
+        Complexity, EventDraft, TelExtras, TelemetryEvent, Timestamp, UsageKind, ValidityGuard,
+    };
+    use tel_replay::calibrate::events::{Prepared, apply_model, prior_model};
+    use tel_replay::calibrate::{Method, Outcome, Stratum};
+    use tel_replay::coefficients::{Provenance, parse_coefficients_document, render_coefficients};
+
+    fn event(
+        category: &str,
+        complexity: Complexity,
+        deliverables: &[&str],
+        actual: i64,
+        stop: &str,
+    ) -> TelemetryEvent {
+        let draft = EventDraft {
+            run_id: "run".into(),
+            phase_id: "P".into(),
+            category: category.into(),
+            complexity,
+            deliverables: deliverables.iter().map(|d| (*d).to_owned()).collect(),
+            predicted_output_tokens: 1000,
+            actual_output_tokens: actual,
+            selected_budget: 8192,
+            success: true,
+            truncated: stop == "max_tokens",
+            stop_reason: Some(stop.into()),
+            model: "m".into(),
+            is_truncated_output: None,
+            doc_features: Default::default(),
+            sot: Default::default(),
+            actual_max_tokens: Some(8192),
+            extras: TelExtras {
+                usage_kind: Some(UsageKind::Output),
+                ..TelExtras::default()
+            },
+        };
+        draft
+            .into_event(
+                Timestamp::parse("2026-01-02 03:04:05").unwrap(),
+                &ValidityGuard::default(),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn observations_predict_exactly_what_the_estimator_predicts() {
+        let profile = Profile::builtin("v2-head").unwrap();
+        let estimator = Estimator::new(profile.clone());
+        let prior = prior_model(&profile).unwrap();
+        let mut prepared = Prepared::default();
+        let events = [
+            event(
+                "implementation",
+                Complexity::Low,
+                &["src/a.py", "tests/test_a.py"],
+                3000,
+                "end_turn",
+            ),
+            event(
+                "testing",
+                Complexity::Low,
+                &["tests/test_b.py"],
+                2000,
+                "end_turn",
+            ),
+            event(
+                "IMPLEMENT_FEATURE",
+                Complexity::Medium,
+                &["web/App.tsx", "db/x.sql", "c.yaml"],
+                9000,
+                "max_tokens",
+            ),
+            event("documentation", Complexity::Low, &[], 4000, "end_turn"),
+            event(
+                "docs",
+                Complexity::Low,
+                &["docs/BUILD_LOG.md"],
+                4000,
+                "end_turn",
+            ),
+        ];
+        for e in &events {
+            prepared.push(e, &estimator, 50);
+        }
+        // The empty fallback and the SOT phase are simulated but not observations.
+        assert_eq!(prepared.observations.len(), 3);
+        assert_eq!(prepared.sim_events.len(), 5);
+        assert_eq!(prepared.skipped.other_model, 2);
+        for obs in &prepared.observations {
+            let sim = prepared
+                .sim_events
+                .iter()
+                .find(|s| s.stratum == obs.stratum)
+                .unwrap();
+            assert_eq!(prior.predict(obs), Some(sim.predicted), "{}", obs.stratum);
+        }
+        let feature = &prepared.observations[2];
+        assert_eq!(feature.stratum, Stratum::new("implementation", "medium"));
+        assert_eq!(
+            feature.overhead_key,
+            Stratum::new("IMPLEMENT_FEATURE", "medium")
+        );
+        assert_eq!(
+            feature.outcome,
+            Outcome::Censored {
+                observed: 9000,
+                ceiling: 8192
+            }
+        );
+        let kinds: Vec<&str> = feature
+            .deliverables
+            .iter()
+            .map(|d| d.kind.as_str())
+            .collect();
+        assert_eq!(kinds, ["frontend.new", "sql.new", "config.new"]);
+    }
+
+    #[test]
+    fn coefficients_file_round_trips_and_drives_the_estimator() {
+        let profile = Profile::builtin("v2-head").unwrap();
+        let mut prepared = Prepared::default();
+        let estimator = Estimator::new(profile.clone());
+        for actual in [1500, 1600, 1700, 1800, 1900, 2000] {
+            prepared.push(
+                &event(
+                    "testing",
+                    Complexity::Low,
+                    &["tests/test_b.py"],
+                    actual,
+                    "end_turn",
+                ),
+                &estimator,
+                50,
+            );
+        }
+        let prior = prior_model(&profile).unwrap();
+        let fit = Method::LegacySqrtMedian
+            .fit(&prior, &prepared.observations, 5)
+            .unwrap();
+        let calibrated = apply_model(&profile, &fit.model);
+        let testing_low = calibrated.phase_overhead.by_category["testing"]["low"];
+        assert_ne!(
+            testing_low,
+            profile.phase_overhead.by_category["testing"]["low"]
+        );
+        let provenance = Provenance {
+            method: "legacy-sqrt-median".into(),
+            filters: toml::Table::new(),
+            time_range: None,
+            n: Some(6),
+            fit_metrics: [("cv_smape_after".to_owned(), 12.5)].into(),
+            content_hash: Some(calibrated.content_hash()),
+        };
+        let text = render_coefficients(&calibrated, Some(&provenance));
+        let (parsed, parsed_provenance) =
+            parse_coefficients_document(&text, "calibrated.toml").unwrap();
+        assert_eq!(parsed, calibrated);
+        assert_eq!(parsed_provenance, Some(provenance));
+        // The calibrated estimator predicts with the fitted overhead: trunc((overhead + 1400) × 1.3).
+        let input_event = event(
+            "testing",
+            Complexity::Low,
+            &["tests/test_b.py"],
+            1500,
+            "end_turn",
+        );
+        let mut after = Prepared::default();
+        after.push(&input_event, &Estimator::new(parsed), 50);
+        assert_eq!(
+            after.sim_events[0].predicted,
+            ((testing_low + 1400) as f64 * 1.3) as i64
+        );
+    }
 }
