@@ -1,5 +1,6 @@
 //! Command implementations: each module turns parsed arguments into library calls and output.
 
+pub mod calibrate;
 mod db;
 pub mod estimate;
 pub mod migrate;
@@ -7,6 +8,7 @@ pub mod profiles;
 pub mod prune;
 pub mod record;
 pub mod replay;
+pub mod simulate;
 pub mod spool;
 pub mod status;
 
@@ -25,5 +27,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Record(args) => record::run(&args),
         Command::Spool(command) => spool::run(&command),
         Command::Prune(args) => prune::run(&args),
+        Command::Calibrate(args) => calibrate::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
     }
 }

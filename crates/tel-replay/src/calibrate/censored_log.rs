@@ -13,8 +13,8 @@ use super::fit::Support;
 use super::linalg::solve_spd;
 use super::model::{Observation, Outcome, OverheadModel, Stratum};
 
-/// Ridge weight pulling each log-coefficient toward its prior: worth a tenth of one event's squared log error.
-pub const RIDGE: f64 = 0.1;
+/// Ridge weight pulling each log-coefficient toward its prior: as much as one event that agrees with the prior.
+pub const RIDGE: f64 = 1.0;
 const MAX_ITERATIONS: usize = 200;
 const TOLERANCE: f64 = 1e-12;
 

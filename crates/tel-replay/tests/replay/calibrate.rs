@@ -562,3 +562,49 @@ mod with_estimator {
         );
     }
 }
+
+#[test]
+fn legacy_snapshot_strata_are_too_small_and_keep_the_prior() {
+    let Some((_dir, source)) = crate::simulate::snapshot_source("v2-head") else {
+        return;
+    };
+    let profile = tel_core::estimator::Profile::builtin("v2-head").unwrap();
+    let prior = tel_replay::calibrate::events::prior_model(&profile).unwrap();
+    let observations = &source.prepared.observations;
+    // 28 events: 8 go through the overhead model; the 20 others (fallback, SOT, DOC_SYNTHESIS) are counted.
+    assert_eq!(
+        (
+            source.events,
+            observations.len(),
+            source.prepared.skipped.other_model
+        ),
+        (28, 8, 20)
+    );
+    let fit = Method::CensoredLog.fit(&prior, observations, 5).unwrap();
+    assert!(!fit.overheads.is_empty());
+    for o in &fit.overheads {
+        assert!(
+            !o.fitted && o.after == o.before && o.counts.observed < 5,
+            "{o:?}"
+        );
+    }
+    let low = fit
+        .overheads
+        .iter()
+        .find(|o| o.stratum == Stratum::new("implementation", "low"))
+        .unwrap();
+    assert_eq!((low.counts.observed, low.counts.censored), (3, 0));
+    let report = cross_validate(
+        Method::CensoredLog,
+        &prior,
+        observations,
+        &CvConfig::default(),
+    )
+    .unwrap();
+    let n: usize = report
+        .strata
+        .values()
+        .map(|s| s.counts.observed + s.counts.censored)
+        .sum();
+    assert_eq!(n, 8);
+}

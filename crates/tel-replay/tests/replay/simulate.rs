@@ -1,8 +1,13 @@
 //! Budget-policy simulation: hand-computed fixtures pin the B9 arithmetic, including the unknown rule.
 
+use std::path::PathBuf;
+
 use tel_core::accuracy::PinballTau;
+use tel_core::estimator::{Estimator, Profile};
+use tel_replay::calibrate::events::read_source;
 use tel_replay::calibrate::{CvConfig, Outcome, Stratum};
 use tel_replay::simulate::{Policy, SimEvent, simulate};
+use tel_store::{ConnectOptions, DatabaseUrl, EventQuery, MigrateAction, connect, migrate};
 
 fn event(stratum: &str, predicted: i64, outcome: Outcome) -> SimEvent {
     SimEvent {
@@ -198,4 +203,50 @@ fn policies_parse_and_reject_nonsense() {
             .budgets_from_predictions(&[], &CvConfig::default())
             .is_none()
     );
+}
+
+/// The legacy snapshot copied to a temporary directory and adopted by `tel migrate`'s library call, read
+/// under `profile`; `None` (skip notice printed) without the real data.
+pub fn snapshot_source(
+    profile: &str,
+) -> Option<(tempfile::TempDir, tel_replay::calibrate::events::Source)> {
+    let db = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/real-data/autopack-legacy-2025-12-24.db");
+    if !db.is_file() {
+        println!("skipped: real data not found");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("snapshot.db");
+    std::fs::copy(&db, &copy).unwrap();
+    let url = DatabaseUrl::parse(copy.to_str().unwrap()).unwrap();
+    let mut conn = connect(&url, &ConnectOptions::default()).unwrap();
+    migrate(&mut conn, MigrateAction::Apply).unwrap();
+    let estimator = Estimator::new(Profile::builtin(profile).unwrap());
+    let source = read_source(&mut conn, &EventQuery::default(), &estimator).unwrap();
+    Some((dir, source))
+}
+
+#[test]
+fn v2_head_budgets_on_legacy_snapshot_match_b11() {
+    let Some((_dir, source)) = snapshot_source("v2-head") else {
+        return;
+    };
+    let estimator = Estimator::new(Profile::builtin("v2-head").unwrap());
+    let budgets: Vec<i64> = source
+        .prepared
+        .inputs
+        .iter()
+        .map(|i| i.select_budget(&estimator))
+        .collect();
+    let all = simulate(&source.prepared.sim_events, &budgets, tau(0.95)).overall;
+    // analysis.md B11: would_truncate 1 (event 22, b′ = 4680 < a = 5617), safe 13, unknown 14 ⇒ [3.6%, 53.6%].
+    assert_eq!(
+        (all.n, all.would_truncate, all.safe, all.unknown),
+        (28, 1, 13, 14)
+    );
+    assert!(
+        close(all.truncation_rate[0], 1.0 / 28.0) && close(all.truncation_rate[1], 15.0 / 28.0)
+    );
+    assert!(budgets.contains(&4680) && budgets.contains(&28199));
 }
