@@ -2,6 +2,10 @@
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::cmd::completions::CompletionsArgs;
+use crate::cmd::coverage::CoverageArgs;
+use crate::cmd::report::ReportArgs;
+
 /// tel — LLM output-token estimation telemetry for operators.
 #[derive(Debug, Parser)]
 #[command(name = "tel", version, about, propagate_version = true)]
@@ -9,6 +13,17 @@ pub struct Cli {
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
+    /// Options every command accepts.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Print only data and errors: no summaries, no progress.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
 }
 
 /// Every `tel` command.
@@ -22,6 +37,12 @@ pub enum Command {
     Estimate(crate::cmd::estimate::EstimateArgs),
     /// Replay an estimator profile over recorded telemetry.
     Replay(crate::cmd::replay::ReplayArgs),
+    /// Report on the database: risk and cost against targets, triage, strata, tuning decision.
+    Report(ReportArgs),
+    /// Check sample-collection readiness: clean samples per category × complexity × bucket.
+    Coverage(CoverageArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
     /// Apply, inspect or revert the database schema; adopts a legacy Autopack database in place.
     #[command(after_help = crate::cmd::migrate::EXAMPLES)]
     Migrate(crate::cmd::migrate::MigrateArgs),

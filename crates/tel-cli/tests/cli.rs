@@ -2,3 +2,9 @@
 
 #[path = "cli/store_commands.rs"]
 mod store_commands;
+
+#[path = "cli/help.rs"]
+mod help;
+
+#[path = "cli/report.rs"]
+mod report;

@@ -23,3 +23,5 @@ mod calibrate;
 
 #[path = "replay/simulate.rs"]
 mod simulate;
+#[path = "replay/html_browser.rs"]
+mod html_browser;

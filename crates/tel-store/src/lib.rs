@@ -6,7 +6,6 @@
 //! - [`Recorder`] is the fail-safe writer of telemetry.md §2 that spools what it cannot store.
 
 mod conn;
-mod core_shim;
 pub mod env;
 mod error;
 mod idempotency;
@@ -21,7 +20,6 @@ mod sql_timestamp;
 mod url;
 
 pub use conn::{ConnectOptions, DbConn, connect};
-pub use core_shim::{EventDraft, InvalidEvent, TelExtras, ValidityGuard};
 pub use error::StoreError;
 pub use idempotency::idempotency_key;
 pub use legacy::{AdoptionReport, OrphanEvent, event_table_columns};
@@ -36,6 +34,7 @@ pub use models::{PruneSummary, TableCounts, count_rows, prune_older_than};
 pub use recorder::{RecordOutcome, Recorder, RecorderConfig, WarningSink, telemetry_enabled};
 pub use spool::{ReplaySummary, Spool, SpoolRecord, SpoolSize};
 pub use sql_timestamp::{SqlTimestamp, now};
+pub use tel_core::{EventDraft, InvalidEvent, TelExtras, ValidityGuard};
 pub use url::{
     Backend, DEFAULT_DATABASE_URL, DatabaseUrl, UrlError, UrlSource, redact_url,
     resolve_database_url,

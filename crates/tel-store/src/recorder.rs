@@ -9,13 +9,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tel_core::TelemetryEvent;
 
 use crate::conn::{ConnectOptions, DbConn, connect};
-use crate::core_shim::{EventDraft, ValidityGuard};
 use crate::env::{EnvLookup, TELEMETRY_FLAG_VAR};
 use crate::error::StoreError;
 use crate::models::events::{InsertOptions, insert_event};
 use crate::spool::Spool;
 use crate::sql_timestamp::now;
 use crate::url::{DatabaseUrl, resolve_database_url};
+use tel_core::{EventDraft, ValidityGuard};
 
 /// THE parser of `TELEMETRY_DB_ENABLED`: enabled iff the value, trimmed and lower-cased, is `1`,
 /// `true` or `yes`; anything else and unset are disabled. (tel's rule; the original did not trim.)
