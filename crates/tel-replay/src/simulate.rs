@@ -179,6 +179,7 @@ pub struct SimReport {
     /// All events.
     pub overall: PolicyScore,
     /// Per stratum.
+    #[serde(serialize_with = "crate::calibrate::serialize_by_stratum")]
     pub strata: BTreeMap<Stratum, PolicyScore>,
 }
 

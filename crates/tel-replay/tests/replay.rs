@@ -21,7 +21,7 @@ mod default_replay;
 #[path = "replay/calibrate.rs"]
 mod calibrate;
 
-#[path = "replay/simulate.rs"]
-mod simulate;
 #[path = "replay/html_browser.rs"]
 mod html_browser;
+#[path = "replay/simulate.rs"]
+mod simulate;

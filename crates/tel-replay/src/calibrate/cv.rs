@@ -52,6 +52,7 @@ pub struct CvReport {
     /// All events.
     pub overall: GroupScore,
     /// Per stratum, in stratum order.
+    #[serde(serialize_with = "super::model::serialize_by_stratum")]
     pub strata: BTreeMap<Stratum, GroupScore>,
 }
 

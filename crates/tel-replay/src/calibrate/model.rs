@@ -28,6 +28,14 @@ impl Stratum {
     }
 }
 
+/// Serialises a map keyed by stratum with `category/complexity` text keys (JSON keys must be strings).
+pub fn serialize_by_stratum<V: Serialize, S: serde::Serializer>(
+    map: &BTreeMap<Stratum, V>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(map.iter().map(|(k, v)| (k.to_string(), v)))
+}
+
 impl fmt::Display for Stratum {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.category, self.complexity)
