@@ -58,6 +58,12 @@ pub enum Command {
     /// Delete telemetry older than a given age (then VACUUM on SQLite).
     #[command(after_help = crate::cmd::prune::EXAMPLES)]
     Prune(crate::cmd::prune::PruneArgs),
+    /// Fit the estimator's phase overheads and prices to stored events, cross-validated; write a coefficients file.
+    #[command(after_help = crate::cmd::calibrate::EXAMPLES)]
+    Calibrate(Box<crate::cmd::calibrate::CalibrateArgs>),
+    /// Replay budget policies over stored events: truncation (with unknowns), slack, cost, pinball loss.
+    #[command(after_help = crate::cmd::simulate::EXAMPLES)]
+    Simulate(Box<crate::cmd::simulate::SimulateArgs>),
 }
 
 /// The database options every database command takes.

@@ -8,3 +8,6 @@ mod help;
 
 #[path = "cli/report.rs"]
 mod report;
+
+#[path = "cli/calibrate_simulate.rs"]
+mod calibrate_simulate;

@@ -1,5 +1,6 @@
 //! tel-replay: replay the estimator over stored telemetry, analyse, import and export it.
 
+pub mod calibrate;
 pub mod coefficients;
 pub mod estimate;
 pub mod export;
@@ -10,6 +11,7 @@ pub mod legacy_replay;
 mod pyjson;
 pub mod replay;
 pub mod report;
+pub mod simulate;
 pub mod workspace_dir;
 
 pub use fields::{EXTENDED_FIELDS, FieldKind, ORIGINAL_FIELDS};

@@ -1,4 +1,4 @@
-//! Integration tests of tel-replay: export, import, the legacy replay goldens.
+//! Integration tests of tel-replay: export, import, the legacy replay goldens, calibration and simulation.
 
 #[path = "replay/support.rs"]
 mod support;
@@ -18,5 +18,10 @@ mod legacy;
 #[path = "replay/default_replay.rs"]
 mod default_replay;
 
+#[path = "replay/calibrate.rs"]
+mod calibrate;
+
 #[path = "replay/html_browser.rs"]
 mod html_browser;
+#[path = "replay/simulate.rs"]
+mod simulate;

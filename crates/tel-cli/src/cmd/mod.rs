@@ -1,5 +1,6 @@
 //! Command implementations: each module turns parsed arguments into library calls and output.
 
+pub mod calibrate;
 pub mod completions;
 pub mod coverage;
 mod db;
@@ -11,6 +12,7 @@ pub mod prune;
 pub mod record;
 pub mod replay;
 pub mod report;
+pub mod simulate;
 pub mod spool;
 pub mod status;
 
@@ -29,6 +31,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Record(args) => record::run(&args),
         Command::Spool(command) => spool::run(&command),
         Command::Prune(args) => prune::run(&args),
+        Command::Calibrate(args) => calibrate::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
         Command::Report(args) => report::run(&args, &cli.global),
         Command::Coverage(args) => coverage::run(&args, &cli.global),
         Command::Completions(args) => completions::run(&args),

@@ -29,14 +29,14 @@ pub use path::sanitize;
 pub use profile::{
     BudgetBase, BudgetCoefficients, BufferCoefficients, BufferRule, ByContext, CategoryMultiplier,
     Combination, DocSynthesisCoefficients, DocSynthesisRoute, FlagRules, LabelRules, PhaseOverhead,
-    Precedence, Price, Profile, SotCoefficients, Switches, Weights,
+    Precedence, Price, PricingClass, Profile, SotCoefficients, Switches, Weights,
 };
 pub use pystr::{is_py_space, py_lstrip, py_strip};
 pub use workspace::{EmptyWorkspace, MemoryWorkspace, Workspace};
 
 use std::borrow::Cow;
 
-use profile::DocSynthesisRoute as Route;
+use profile::DocSynthesisRoute as DsRoute;
 
 /// The arguments of one `estimate` call (§1.2).
 #[derive(Debug, Clone, Copy)]
@@ -87,6 +87,43 @@ impl TokenEstimate {
     }
 }
 
+/// The overhead-model terms of one phase (see [`Estimator::overhead_terms`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverheadTerms {
+    /// The effective category: the PHASE_OVERHEAD key, with the complexity.
+    pub category: String,
+    /// One term per normalised deliverable.
+    pub deliverables: Vec<PricedTerm>,
+}
+
+/// How one deliverable is priced by the overhead model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PricedTerm {
+    /// Price-table row.
+    pub class: PricingClass,
+    /// New-file column (else modify).
+    pub is_new: bool,
+    /// File-complexity multiplier applied to a modify price; `None` for new files.
+    pub multiplier: Option<f64>,
+}
+
+/// Which model of §9 a phase is routed to, with what that model needs.
+enum Route<'i> {
+    Fallback,
+    Sot {
+        deliverables: Vec<Cow<'i, str>>,
+        name: String,
+    },
+    DocSynthesis {
+        deliverables: Vec<Cow<'i, str>>,
+        features: DocSynthesisFeatures,
+    },
+    Overhead {
+        deliverables: Vec<Cow<'i, str>>,
+        category: &'i str,
+    },
+}
+
 /// An estimator bound to one profile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Estimator {
@@ -112,14 +149,67 @@ impl Estimator {
     /// §9: route the deliverables to a model and estimate the phase's output tokens.
     pub fn estimate(&self, input: &EstimateInput<'_>, workspace: &dyn Workspace) -> TokenEstimate {
         let profile = &self.profile;
+        match self.route(input) {
+            Route::Fallback => models::fallback(input),
+            Route::Sot { deliverables, name } => {
+                models::sot(profile, deliverables.len(), name, input)
+            }
+            Route::DocSynthesis {
+                deliverables,
+                features,
+            } => models::doc_synthesis(profile, &deliverables, features, input),
+            Route::Overhead {
+                deliverables,
+                category,
+            } => models::overhead(profile, &deliverables, category, input, workspace),
+        }
+    }
+
+    /// The overhead-model terms of `input` (§9.3): the effective category and each deliverable's pricing
+    /// class, new/modify column and file-complexity multiplier; `None` when another model applies.
+    /// Calibration fits the overhead and price tables on these.
+    pub fn overhead_terms(
+        &self,
+        input: &EstimateInput<'_>,
+        workspace: &dyn Workspace,
+    ) -> Option<OverheadTerms> {
+        let Route::Overhead {
+            deliverables,
+            category,
+        } = self.route(input)
+        else {
+            return None;
+        };
+        let existence = self.profile.switches.existence_inference;
+        let deliverables = deliverables
+            .iter()
+            .map(|d| {
+                let facts = facts::Facts::of(d, existence, workspace);
+                PricedTerm {
+                    class: price::pricing_class(&facts, category, &self.profile),
+                    is_new: facts.is_new,
+                    multiplier: (!facts.is_new).then(|| {
+                        complexity_multiplier(workspace.read_text(&facts.path).as_deref())
+                    }),
+                }
+            })
+            .collect();
+        Some(OverheadTerms {
+            category: category.to_owned(),
+            deliverables,
+        })
+    }
+
+    fn route<'i>(&'i self, input: &EstimateInput<'i>) -> Route<'i> {
+        let profile = &self.profile;
         let switches = &profile.switches;
-        let deliverables: Vec<Cow<'_, str>> = if switches.normalisation {
+        let deliverables: Vec<Cow<'i, str>> = if switches.normalisation {
             normalize::normalize(input.deliverables)
         } else {
             normalize::as_given(input.deliverables)
         };
         if deliverables.is_empty() {
-            return models::fallback(input);
+            return Route::Fallback;
         }
         let pure_doc = deliverables.iter().all(|d| models::is_doc_deliverable(d));
         let category = if switches.normalisation
@@ -134,20 +224,26 @@ impl Estimator {
             .then(|| models::first_sot_file(&deliverables, &profile.sot.basenames))
             .flatten();
         if let Some(name) = sot_file {
-            return models::sot(profile, deliverables.len(), name, input);
+            return Route::Sot { deliverables, name };
         }
         let synthesis_route = match switches.doc_synthesis {
-            Route::Off => false,
-            Route::Category => true,
-            Route::PureDoc => pure_doc,
+            DsRoute::Off => false,
+            DsRoute::Category => true,
+            DsRoute::PureDoc => pure_doc,
         } && models::DOC_SYNTHESIS_CATEGORIES.contains(&category);
         if synthesis_route {
             let features = DocSynthesisFeatures::detect(&deliverables, input.task_description);
             if features.is_doc_synthesis() {
-                return models::doc_synthesis(profile, &deliverables, features, input);
+                return Route::DocSynthesis {
+                    deliverables,
+                    features,
+                };
             }
         }
-        models::overhead(profile, &deliverables, category, input, workspace)
+        Route::Overhead {
+            deliverables,
+            category,
+        }
     }
 
     /// §10: the budget for `estimate`, using the raw `complexity` argument.
@@ -164,5 +260,64 @@ impl Estimator {
 impl Default for Estimator {
     fn default() -> Self {
         Self::v2_head()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The terms reproduce the overhead model's estimate: `trunc((overhead + Σ price) × 1.3)`.
+    #[test]
+    fn overhead_terms_reproduce_the_estimate() {
+        let workspace = MemoryWorkspace::new([("src/old.py", "import os\nx = 1\n")]);
+        let estimator = Estimator::v2_head();
+        let profile = estimator.profile();
+        for (deliverables, category, expect_terms) in [
+            (
+                serde_json::json!(["src/a.py", "tests/test_a.py", "src/old.py", "db/s.sql"]),
+                "implementation",
+                true,
+            ),
+            (
+                serde_json::json!(["web/App.tsx", "config.yaml"]),
+                "frontend",
+                true,
+            ),
+            (
+                serde_json::json!(["docs/BUILD_LOG.md"]),
+                "documentation",
+                false,
+            ),
+            (serde_json::json!([]), "implementation", false),
+        ] {
+            let input = EstimateInput {
+                deliverables: &deliverables,
+                category,
+                complexity: "medium",
+                scope_paths: None,
+                task_description: "",
+            };
+            let terms = estimator.overhead_terms(&input, &workspace);
+            assert_eq!(terms.is_some(), expect_terms, "{deliverables}");
+            let Some(terms) = terms else { continue };
+            let marginal: i64 = terms
+                .deliverables
+                .iter()
+                .map(|t| {
+                    let price = profile.weights.get(t.class);
+                    match t.multiplier {
+                        None => price.new,
+                        Some(m) => (price.modify as f64 * m) as i64,
+                    }
+                })
+                .sum();
+            let overhead = profile.phase_overhead.by_category[&terms.category]["medium"];
+            let expected = estimator.estimate(&input, &workspace).estimated_tokens;
+            assert_eq!(
+                ((overhead + marginal) as f64 * profile.safety_margin) as i64,
+                expected
+            );
+        }
     }
 }

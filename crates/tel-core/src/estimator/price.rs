@@ -2,7 +2,7 @@
 
 use super::facts::Facts;
 use super::multiplier::complexity_multiplier;
-use super::profile::{Precedence, Price, Profile};
+use super::profile::{Precedence, PricingClass, Profile};
 use super::workspace::Workspace;
 
 /// The price of one deliverable in a phase of effective category `category`.
@@ -12,7 +12,7 @@ pub fn price(
     profile: &Profile,
     workspace: &dyn Workspace,
 ) -> i64 {
-    let row = pricing_row(facts, category, profile);
+    let row = profile.weights.get(pricing_class(facts, category, profile));
     if facts.is_new {
         row.new
     } else {
@@ -22,32 +22,35 @@ pub fn price(
     }
 }
 
-fn pricing_row<'p>(facts: &Facts<'_>, category: &str, profile: &'p Profile) -> &'p Price {
+/// The pricing class (row of §5, or of the old precedence) of one deliverable.
+pub fn pricing_class(facts: &Facts<'_>, category: &str, profile: &Profile) -> PricingClass {
     let flags = facts.flags(profile.switches.flags);
-    let weights = &profile.weights;
     let config_like = flags.config || flags.migration;
     let first = match profile.switches.precedence {
         Precedence::Head => [
-            (flags.test, &weights.test),
-            (flags.doc, &weights.doc),
-            (config_like, &weights.config),
+            (flags.test, PricingClass::Test),
+            (flags.doc, PricingClass::Doc),
+            (config_like, PricingClass::Config),
         ],
         Precedence::Old => [
-            (flags.doc, &weights.doc),
-            (config_like, &weights.config),
-            (flags.test, &weights.test),
+            (flags.doc, PricingClass::Doc),
+            (config_like, PricingClass::Config),
+            (flags.test, PricingClass::Test),
         ],
     };
     let rest = [
-        (flags.frontend || category == "frontend", &weights.frontend),
+        (
+            flags.frontend || category == "frontend",
+            PricingClass::Frontend,
+        ),
         (
             profile.switches.sql_row && facts.ext() == ".sql",
-            &weights.sql,
+            PricingClass::Sql,
         ),
     ];
     first
         .into_iter()
         .chain(rest)
-        .find_map(|(matches, row)| matches.then_some(row))
-        .unwrap_or(&weights.backend)
+        .find_map(|(matches, class)| matches.then_some(class))
+        .unwrap_or(PricingClass::Backend)
 }

@@ -167,6 +167,74 @@ pub struct Weights {
     pub sql: Price,
 }
 
+/// A row of the price table: which [`Weights`] entry prices a deliverable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PricingClass {
+    /// Backend files and the fallback row.
+    Backend,
+    /// Frontend files.
+    Frontend,
+    /// Test files.
+    Test,
+    /// Documentation files.
+    Doc,
+    /// Configuration files and migrations.
+    Config,
+    /// `.sql` files.
+    Sql,
+}
+
+impl PricingClass {
+    /// Every class, in table order.
+    pub const ALL: [PricingClass; 6] = [
+        Self::Backend,
+        Self::Frontend,
+        Self::Test,
+        Self::Doc,
+        Self::Config,
+        Self::Sql,
+    ];
+
+    /// The class's field name in [`Weights`].
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Backend => "backend",
+            Self::Frontend => "frontend",
+            Self::Test => "test",
+            Self::Doc => "doc",
+            Self::Config => "config",
+            Self::Sql => "sql",
+        }
+    }
+}
+
+impl Weights {
+    /// The prices of `class`.
+    pub fn get(&self, class: PricingClass) -> &Price {
+        match class {
+            PricingClass::Backend => &self.backend,
+            PricingClass::Frontend => &self.frontend,
+            PricingClass::Test => &self.test,
+            PricingClass::Doc => &self.doc,
+            PricingClass::Config => &self.config,
+            PricingClass::Sql => &self.sql,
+        }
+    }
+
+    /// The prices of `class`, for calibration to change.
+    pub fn get_mut(&mut self, class: PricingClass) -> &mut Price {
+        match class {
+            PricingClass::Backend => &mut self.backend,
+            PricingClass::Frontend => &mut self.frontend,
+            PricingClass::Test => &mut self.test,
+            PricingClass::Doc => &mut self.doc,
+            PricingClass::Config => &mut self.config,
+            PricingClass::Sql => &mut self.sql,
+        }
+    }
+}
+
 /// PHASE_OVERHEAD: exact, case-sensitive (category, complexity) keys; every other key gets `default`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

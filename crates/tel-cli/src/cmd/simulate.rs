@@ -1,0 +1,163 @@
+//! `tel simulate`: replay budget policies over stored events, side by side (analysis.md B9).
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use serde_json::json;
+use tel_core::accuracy::PinballTau;
+use tel_core::estimator::{Estimator, Profile};
+use tel_replay::calibrate::CvConfig;
+use tel_replay::simulate::{Policy, PolicyScore, SimReport, simulate};
+
+use super::calibrate::{EventSource, SourceArgs};
+
+/// Examples shown by `tel simulate --help`.
+pub const EXAMPLES: &str = "Examples:
+  tel simulate --policy select-budget:v2-head --policy buffer:1.2 --policy fixed:16384 --policy quantile:0.95
+  tel simulate --database-url telemetry.db --policy select-budget:v2-precal --policy select-budget:v2-head --json
+
+A truncated event given more than its old ceiling is counted as unknown, never guessed (docs/CALIBRATION.md)";
+
+/// Arguments of `tel simulate`.
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// Events; `--profile` also gives the prediction p that buffer and quantile policies scale.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Budget rule: select-budget:<profile>, buffer:<x>, fixed:<tokens> or quantile:<q> (repeatable).
+    #[arg(long = "policy", required = true)]
+    pub policies: Vec<Policy>,
+    /// Target quantile of the pinball loss.
+    #[arg(long, default_value_t = 0.95)]
+    pub quantile: f64,
+    /// Cross-validation folds of quantile policies.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(2..))]
+    pub folds: u64,
+    /// Seed of the fold shuffle.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Minimum non-truncated training events of a stratum for its own quantile (else pooled).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    pub min_samples: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `tel simulate`.
+pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
+    let tau =
+        PinballTau::new(args.quantile).with_context(|| format!("--quantile {}", args.quantile))?;
+    let source = EventSource::load(&args.source)?;
+    let events = &source.prepared.sim_events;
+    let cv = CvConfig {
+        folds: args.folds as usize,
+        seed: args.seed,
+        min_samples: args.min_samples as usize,
+    };
+    let mut reports = Vec::new();
+    for policy in &args.policies {
+        let budgets = match policy {
+            Policy::SelectBudget(name) => {
+                let profile = Profile::builtin(name).with_context(|| {
+                    format!(
+                        "--policy {policy}: unknown profile, expected one of {}",
+                        Profile::builtin_names().join(", ")
+                    )
+                })?;
+                let estimator = Estimator::new(profile);
+                source
+                    .prepared
+                    .inputs
+                    .iter()
+                    .map(|input| input.select_budget(&estimator))
+                    .collect()
+            }
+            _ => policy
+                .budgets_from_predictions(events, &cv)
+                .with_context(|| format!("--policy {policy}: no budgets computed"))?,
+        };
+        reports.push((policy.to_string(), simulate(events, &budgets, tau)));
+    }
+    if args.json {
+        let out = json!({
+            "profile": source.profile.id,
+            "events": source.events,
+            "simulated": events.len(),
+            "skipped": source.prepared.skipped,
+            "tau": args.quantile,
+            "policies": reports.iter().map(|(name, r)| json!({"policy": name, "report": r})).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print_reports(&source, &reports, args.quantile);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+fn row(label: &str, s: &PolicyScore) {
+    let opt = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.0}"));
+    println!(
+        "  {label:<26} {:>5} {:>6} {:>5} {:>7} {:>17} {:>9} {:>9} {:>12} {:>9}",
+        s.n,
+        s.would_truncate,
+        s.safe,
+        s.unknown,
+        format!(
+            "[{}, {}]",
+            pct(s.truncation_rate[0]),
+            pct(s.truncation_rate[1])
+        ),
+        opt(s.mean_slack),
+        opt(s.median_slack),
+        s.total_budget,
+        s.pinball
+            .map_or_else(|| "-".to_owned(), |v| format!("{v:.1}")),
+    );
+}
+
+fn print_reports(source: &EventSource, reports: &[(String, SimReport)], tau: f64) {
+    let skipped = &source.prepared.skipped;
+    println!(
+        "simulate: {} events read, {} simulated (p from profile {}), {} ineligible, {} truncation unknown",
+        source.events,
+        source.prepared.sim_events.len(),
+        source.profile.id,
+        skipped.ineligible,
+        skipped.truncation_unknown
+    );
+    println!(
+        "unknown = truncated originally, given more than its old ceiling: never guessed; pinball at tau {tau} over non-truncated events"
+    );
+    for (name, report) in reports {
+        println!();
+        println!("policy {name}");
+        println!(
+            "  {:<26} {:>5} {:>6} {:>5} {:>7} {:>17} {:>9} {:>9} {:>12} {:>9}",
+            "stratum",
+            "n",
+            "trunc",
+            "safe",
+            "unknown",
+            "trunc rate",
+            "mean slk",
+            "med slk",
+            "Σ budget",
+            "pinball"
+        );
+        let strata: BTreeMap<String, &PolicyScore> = report
+            .strata
+            .iter()
+            .map(|(s, v)| (s.to_string(), v))
+            .collect();
+        for (label, score) in strata {
+            row(&label, score);
+        }
+        row("all", &report.overall);
+    }
+}

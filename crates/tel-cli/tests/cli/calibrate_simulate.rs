@@ -1,0 +1,136 @@
+//! `tel calibrate` and `tel simulate` on a copy of the legacy snapshot, and the coefficients file in `tel estimate`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn tel(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tel"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("TEL_DATABASE_URL")
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap()
+}
+
+/// A temporary directory holding an adopted copy of the legacy snapshot as `snap.db`.
+fn adopted_snapshot() -> Option<tempfile::TempDir> {
+    let db = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/real-data/autopack-legacy-2025-12-24.db");
+    if !db.is_file() {
+        println!("skipped: real data not found");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(&db, dir.path().join("snap.db")).unwrap();
+    let out = tel(dir.path(), &["migrate", "--database-url", "snap.db"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(dir)
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn simulate_json_reports_b11_for_v2_head_on_the_snapshot() {
+    let Some(dir) = adopted_snapshot() else {
+        return;
+    };
+    let args = [
+        "simulate",
+        "--database-url",
+        "snap.db",
+        "--policy",
+        "select-budget:v2-head",
+        "--policy",
+        "fixed:16384",
+        "--json",
+    ];
+    let report = json(&tel(dir.path(), &args));
+    let overall = &report["policies"][0]["report"]["overall"];
+    assert_eq!(report["policies"][0]["policy"], "select-budget:v2-head");
+    assert_eq!(
+        (
+            overall["would_truncate"].as_u64(),
+            overall["safe"].as_u64(),
+            overall["unknown"].as_u64()
+        ),
+        (Some(1), Some(13), Some(14))
+    );
+    assert_eq!(report["policies"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn calibrate_on_snapshot_keeps_small_strata_and_its_file_drives_tel_estimate() {
+    let Some(dir) = adopted_snapshot() else {
+        return;
+    };
+    let out = tel(
+        dir.path(),
+        &[
+            "calibrate",
+            "--database-url",
+            "snap.db",
+            "--output",
+            "cal.toml",
+            "--json",
+        ],
+    );
+    let report = json(&out);
+    let overheads = report["overheads"].as_array().unwrap();
+    assert!(!overheads.is_empty());
+    assert!(
+        overheads
+            .iter()
+            .all(|o| o["fitted"] == false && o["before"] == o["after"]),
+        "{overheads:?}"
+    );
+    let text = std::fs::read_to_string(dir.path().join("cal.toml")).unwrap();
+    assert!(
+        text.contains("[provenance]") && text.contains("censored-log"),
+        "{text}"
+    );
+    let estimate = tel(
+        dir.path(),
+        &[
+            "estimate",
+            "--coefficients",
+            "cal.toml",
+            "--category",
+            "implementation",
+            "--complexity",
+            "low",
+            "--deliverable",
+            "src/a.py",
+        ],
+    );
+    assert!(
+        estimate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&estimate.stderr)
+    );
+}
+
+#[test]
+fn bad_policy_and_quantile_are_usage_or_data_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tel(dir.path(), &["simulate", "--policy", "buffer:-1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("buffer:-1"));
+    let out = tel(
+        dir.path(),
+        &["calibrate", "--database-url", "x.db", "--quantile", "1.5"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--quantile 1.5"));
+}
