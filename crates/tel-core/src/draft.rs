@@ -1,0 +1,123 @@
+//! The writer's input: the original writer's arguments (telemetry.md §2) plus tel's additive fields,
+//! turned into a [`TelemetryEvent`] by applying the validity guard, sanitisation and the stored metrics.
+
+use crate::metrics::{EventMetrics, InvalidEvent, ValidityGuard};
+use crate::sanitize::sanitize_deliverables;
+use crate::{Complexity, DocFeatures, SotFields, TelemetryEvent, Timestamp, UsageKind};
+
+/// tel's additive, nullable event fields (telemetry.md §1, "recommended additions"); all `None` by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TelExtras {
+    /// Estimator profile id that produced the prediction.
+    pub estimator_profile: Option<String>,
+    /// Content hash of the coefficient set behind the prediction.
+    pub coefficients_hash: Option<String>,
+    /// Provider name (`anthropic`, `openai`, `gemini`, …).
+    pub provider: Option<String>,
+    /// Whether the actual counts output tokens or an input+output total.
+    pub usage_kind: Option<UsageKind>,
+}
+
+/// One builder call as the executor reports it to the writer, before the guard and the metrics.
+///
+/// Field names follow the original writer's keyword arguments; the run id is passed as given
+/// (`"unknown"` included) — the store's recorder applies the `run_id` backfill of telemetry.md §2.5.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventDraft {
+    /// Run id (`"unknown"` or empty when the phase had none).
+    pub run_id: String,
+    /// Phase id.
+    pub phase_id: String,
+    /// Category as recorded (estimator's category, else the raw task category, else `implementation`).
+    pub category: String,
+    /// The call site's normalised complexity.
+    pub complexity: Complexity,
+    /// The full deliverables list (sanitised on conversion).
+    pub deliverables: Vec<String>,
+    /// The prediction of output tokens.
+    pub predicted_output_tokens: i64,
+    /// Provider-reported output tokens of the first call.
+    pub actual_output_tokens: i64,
+    /// The estimator's intended budget; 0 when none was selected.
+    pub selected_budget: i64,
+    /// The builder's parse/apply success flag.
+    pub success: bool,
+    /// The stop reason was a truncation.
+    pub truncated: bool,
+    /// Raw provider stop reason.
+    pub stop_reason: Option<String>,
+    /// Model name.
+    pub model: String,
+    /// Marks the actual as a lower bound; `None` means "same as `truncated`".
+    pub is_truncated_output: Option<bool>,
+    /// DOC_SYNTHESIS features.
+    pub doc_features: DocFeatures,
+    /// SOT fields.
+    pub sot: SotFields,
+    /// The ceiling actually sent, when a budget was selected.
+    pub actual_max_tokens: Option<i64>,
+    /// tel's additive fields.
+    pub extras: TelExtras,
+}
+
+impl EventDraft {
+    /// Builds the event to store: rejects it through `guard` first (nothing else is computed then),
+    /// sanitises the deliverables, computes the stored metrics and stamps `timestamp` and
+    /// `created_at` with `now`. The event has no id yet and its run id is not inferred.
+    pub fn into_event(
+        self,
+        now: Timestamp,
+        guard: &ValidityGuard,
+    ) -> Result<TelemetryEvent, InvalidEvent> {
+        guard.check(&self.phase_id, self.actual_output_tokens)?;
+        let deliverables = sanitize_deliverables(&self.deliverables);
+        let metrics =
+            EventMetrics::compute(self.predicted_output_tokens, self.actual_output_tokens);
+        Ok(TelemetryEvent {
+            event_id: None,
+            run_id: self.run_id,
+            phase_id: self.phase_id,
+            timestamp: now,
+            category: self.category,
+            complexity: self.complexity,
+            deliverable_count: deliverables.count,
+            deliverables_json: deliverables.json,
+            predicted_output_tokens: self.predicted_output_tokens,
+            actual_output_tokens: self.actual_output_tokens,
+            selected_budget: self.selected_budget,
+            actual_max_tokens: self.actual_max_tokens,
+            success: self.success,
+            truncated: self.truncated,
+            stop_reason: self.stop_reason,
+            model: self.model,
+            smape_percent: metrics.smape_percent,
+            waste_ratio: metrics.waste_ratio,
+            underestimated: metrics.underestimated,
+            is_truncated_output: self.is_truncated_output.unwrap_or(self.truncated),
+            doc_features: self.doc_features,
+            sot: self.sot,
+            created_at: now,
+            estimator_profile: self.extras.estimator_profile,
+            coefficients_hash: self.extras.coefficients_hash,
+            provider: self.extras.provider,
+            usage_kind: self.extras.usage_kind,
+            run_id_inferred: false,
+        })
+    }
+}
+
+impl TelemetryEvent {
+    /// The stored metrics of this event, as a value.
+    pub fn metrics(&self) -> EventMetrics {
+        EventMetrics {
+            smape_percent: self.smape_percent,
+            waste_ratio: self.waste_ratio,
+            underestimated: self.underestimated,
+        }
+    }
+
+    /// The run id is missing (empty or exactly `"unknown"`), so the store's backfill (telemetry.md §2.5) applies.
+    pub fn needs_run_id_backfill(&self) -> bool {
+        self.run_id.is_empty() || self.run_id == "unknown"
+    }
+}
