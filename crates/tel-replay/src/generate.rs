@@ -15,13 +15,12 @@ pub use predictor::{OraclePredictor, Prediction, Predictor};
 pub use rng::Rng;
 pub use truth::{DeliverableKind, GroundTruth, MIN_ACTUAL, Overhead, Price};
 
-use tel_core::pytext::json_string_list;
-use tel_core::{TelemetryEvent, Timestamp, UsageKind};
+use tel_core::{
+    EventDraft, InvalidEvent, TelExtras, TelemetryEvent, Timestamp, UsageKind, ValidityGuard,
+};
 
 /// The floor the original builder applied to most first attempts (telemetry.md §2.7 step 5).
 pub const CEILING_FLOOR: i64 = 16_384;
-/// How many deliverables the writer stores (telemetry.md §2.4).
-const STORED_DELIVERABLES: usize = 20;
 const MICROS_PER_SECOND: f64 = 1e6;
 
 /// What to generate.
@@ -139,7 +138,9 @@ impl<P: Predictor> Generator<P> {
         self.clock += ((seconds * MICROS_PER_SECOND) as i64).max(1);
     }
 
-    fn next_event(&mut self) -> TelemetryEvent {
+    /// The next phase as the writer would store it; `Err` when the writer's guard would drop it (an
+    /// actual below 50, possible only when a predictor's budget is tiny).
+    fn next_event(&mut self) -> Result<TelemetryEvent, InvalidEvent> {
         if self.phases_left == 0 {
             self.start_run();
         }
@@ -156,31 +157,23 @@ impl<P: Predictor> Generator<P> {
         );
         let need = self.config.truth.sample_need(median, rng);
         let truncated = need >= ceiling;
-        let actual = if truncated { ceiling } else { need };
         let model = &MODELS[rng.weighted(&MODELS.map(|m| m.weight))];
         // Truncated output rarely parses or applies; complete output usually does.
         let success = rng.chance(if truncated { 0.04 } else { 0.87 });
+        let actual = if truncated { ceiling } else { need };
         // A short pause, then the call: ~40 output tokens per second plus latency.
         let pause = rng.exponential(20.0);
         let call = (8.0 + actual as f64 / 40.0) * rng.lognormal(0.0, 0.25);
-        let created_delay = rng.range(3, 250) as i64;
         self.advance(pause + call);
-        let timestamp = Timestamp::from_unix_micros(self.clock);
-        let metrics = interim_writer_metrics(prediction.predicted_output_tokens, actual);
-        let stored = &phase.deliverables[..phase.deliverables.len().min(STORED_DELIVERABLES)];
-        TelemetryEvent {
-            event_id: None,
+        let draft = EventDraft {
             run_id: run_id(self.run),
             phase_id: phase_id(self.phase_index, phase.category, phase.deliverables.len()),
-            timestamp,
             category: prediction.category,
             complexity: phase.complexity,
-            deliverable_count: phase.deliverables.len() as i64,
-            deliverables_json: json_string_list(stored),
+            deliverables: phase.deliverables,
             predicted_output_tokens: prediction.predicted_output_tokens,
             actual_output_tokens: actual,
             selected_budget: prediction.selected_budget,
-            actual_max_tokens: (prediction.selected_budget > 0).then_some(ceiling),
             success,
             truncated,
             stop_reason: Some(
@@ -192,19 +185,21 @@ impl<P: Predictor> Generator<P> {
                 .to_owned(),
             ),
             model: model.name.to_owned(),
-            smape_percent: metrics.0,
-            waste_ratio: metrics.1,
-            underestimated: metrics.2,
-            is_truncated_output: truncated,
+            is_truncated_output: None,
             doc_features: prediction.doc_features,
             sot: prediction.sot,
-            created_at: Timestamp::from_unix_micros(self.clock + created_delay),
-            estimator_profile: self.predictor.profile().map(str::to_owned),
-            coefficients_hash: None,
-            provider: Some(model.provider.to_owned()),
-            usage_kind: Some(UsageKind::Output),
-            run_id_inferred: false,
-        }
+            actual_max_tokens: (prediction.selected_budget > 0).then_some(ceiling),
+            extras: TelExtras {
+                estimator_profile: self.predictor.profile().map(str::to_owned),
+                coefficients_hash: None,
+                provider: Some(model.provider.to_owned()),
+                usage_kind: Some(UsageKind::Output),
+            },
+        };
+        draft.into_event(
+            Timestamp::from_unix_micros(self.clock),
+            &ValidityGuard::default(),
+        )
     }
 }
 
@@ -216,7 +211,12 @@ impl<P: Predictor> Iterator for Generator<P> {
             return None;
         }
         self.emitted += 1;
-        Some(self.next_event())
+        // Events the writer would not record are not emitted either; the next phase takes their place.
+        loop {
+            if let Ok(event) = self.next_event() {
+                return Some(event);
+            }
+        }
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -250,19 +250,6 @@ fn run_id(run: u64) -> String {
 fn phase_id(index: u64, raw_category: &str, deliverables: usize) -> String {
     let slug = raw_category.to_lowercase().replace('_', "-");
     format!("p{index:03}-{slug}-{deliverables}files")
-}
-
-/// INTERIM until tel-core's `EventMetrics::compute` is on main: the writer's stored metrics
-/// (telemetry.md §2.3), `(smape_percent, waste_ratio, underestimated)`.
-fn interim_writer_metrics(predicted: i64, actual: i64) -> (Option<f64>, Option<f64>, Option<bool>) {
-    if actual > 0 && predicted > 0 {
-        let (a, p) = (actual as f64, predicted as f64);
-        let denom = (a.abs() + p.abs()) / 2.0;
-        let smape = ((a - p).abs() / denom.max(1.0)) * 100.0;
-        (Some(smape), Some(p / a), Some(actual > predicted))
-    } else {
-        (None, None, None)
-    }
 }
 
 #[cfg(test)]

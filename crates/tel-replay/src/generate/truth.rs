@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use tel_core::{Complexity, normalise_category};
+use tel_core::{Complexity, ValidityGuard, normalise_category};
 
 use super::rng::Rng;
 
@@ -82,8 +82,8 @@ pub struct GroundTruth {
     pub tail_factor_max: f64,
 }
 
-/// The smallest actual a phase reports: the writer drops events below 50 tokens (telemetry.md §2.2).
-pub const MIN_ACTUAL: i64 = 50;
+/// The smallest true need a phase gets: the writer drops events below 50 tokens (telemetry.md §2.2).
+pub const MIN_ACTUAL: i64 = ValidityGuard::LEGACY_MIN_ACTUAL_OUTPUT_TOKENS;
 
 impl GroundTruth {
     /// The reference truth: figures shaped after the original's reported actuals (analysis.md Part C:
