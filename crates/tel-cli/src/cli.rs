@@ -16,4 +16,7 @@ pub struct Cli {
 pub enum Command {
     /// Print the estimator profiles tel knows.
     Profiles,
+    /// Generate deterministic synthetic telemetry (NDJSON in the original export format).
+    #[command(after_help = crate::cmd::generate::EXAMPLES)]
+    Generate(crate::cmd::generate::GenerateArgs),
 }

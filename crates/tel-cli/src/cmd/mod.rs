@@ -1,5 +1,7 @@
 //! Command implementations: each module turns parsed arguments into library calls and output.
 
+pub mod generate;
+
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
@@ -8,5 +10,6 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Profiles => Ok(ExitCode::SUCCESS),
+        Command::Generate(args) => generate::run(&args),
     }
 }
