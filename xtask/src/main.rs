@@ -1,6 +1,7 @@
 //! `cargo xtask`: development tasks that need more than cargo (the full test suite, later PostgreSQL and benches).
 
 mod pg;
+mod regress;
 mod tidy;
 
 use std::process::{Command, ExitCode};
@@ -27,6 +28,12 @@ enum Task {
     PgUp,
     /// Stop the throwaway PostgreSQL cluster and remove its files.
     PgDown,
+    /// Check the replay and export goldens (tests/regress and ../shared/real-data).
+    Regress {
+        /// Rewrite the project-owned goldens instead of failing on a mismatch.
+        #[arg(long)]
+        update: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -48,6 +55,7 @@ fn run(xtask: Xtask) -> anyhow::Result<()> {
             Ok(())
         }
         Task::PgDown => pg::Cluster::locate(&workspace_root())?.down(),
+        Task::Regress { update } => regress::run(&workspace_root(), update),
     }
 }
 

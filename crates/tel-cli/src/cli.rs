@@ -16,6 +16,8 @@ pub struct Cli {
 pub enum Command {
     /// Print the estimator profiles tel knows.
     Profiles,
+    /// Replay an estimator profile over recorded telemetry.
+    Replay(crate::cmd::replay::ReplayArgs),
     /// Generate deterministic synthetic telemetry (NDJSON in the original export format).
     #[command(after_help = crate::cmd::generate::EXAMPLES)]
     Generate(crate::cmd::generate::GenerateArgs),

@@ -49,6 +49,7 @@ pub mod accuracy;
 mod category;
 mod complexity;
 mod draft;
+pub mod estimator;
 mod event;
 pub mod metrics;
 pub mod pytext;

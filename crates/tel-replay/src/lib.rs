@@ -1,3 +1,15 @@
 //! tel-replay: replay the estimator over stored telemetry, analyse, import and export it.
 
+pub mod coefficients;
+pub mod estimate;
+pub mod export;
+mod fields;
 pub mod generate;
+pub mod import;
+pub mod legacy_log;
+pub mod legacy_replay;
+mod pyjson;
+pub mod replay;
+pub mod workspace_dir;
+
+pub use fields::{EXTENDED_FIELDS, FieldKind, ORIGINAL_FIELDS};

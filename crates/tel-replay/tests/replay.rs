@@ -1,6 +1,22 @@
-//! Integration tests of tel-replay (one test binary; each area is a submodule in `tests/replay/`).
-//!
-//! A crate-root test file resolves `mod x;` next to itself, hence the `#[path]`s.
+//! Integration tests of tel-replay: export, import, the legacy replay goldens.
+
+#[path = "replay/support.rs"]
+mod support;
+
+#[path = "replay/spec_predictions.rs"]
+mod spec_predictions;
+
+#[path = "replay/export.rs"]
+mod export;
+
+#[path = "replay/import.rs"]
+mod import;
+
+#[path = "replay/legacy.rs"]
+mod legacy;
+
+#[path = "replay/default_replay.rs"]
+mod default_replay;
 
 #[path = "replay/generate.rs"]
 mod generate;

@@ -1,6 +1,7 @@
 //! Command implementations: each module turns parsed arguments into library calls and output.
 
 pub mod generate;
+pub mod replay;
 
 use std::process::ExitCode;
 
@@ -11,5 +12,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Profiles => Ok(ExitCode::SUCCESS),
         Command::Generate(args) => generate::run(&args),
+        Command::Replay(args) => replay::run(args),
     }
 }

@@ -1,0 +1,168 @@
+//! The output-token estimator and budget selection of estimator-v2.md, bit-exact, for every profile of §13.
+//!
+//! [`Estimator::estimate`] routes a phase's deliverables to one of the models of §9 (empty fallback,
+//! SOT, DOC_SYNTHESIS, overhead) under the switches and coefficients of a [`Profile`];
+//! [`Estimator::select_budget`] turns the estimate into a `max_tokens` budget (§10). File existence and
+//! content come from an injected [`Workspace`], never from the process working directory.
+
+mod budget;
+mod builtin;
+mod confidence;
+mod enforce;
+mod facts;
+mod label;
+mod models;
+mod multiplier;
+mod normalize;
+mod path;
+mod price;
+mod profile;
+mod pystr;
+mod scan;
+mod workspace;
+
+pub use budget::BudgetDecision;
+pub use enforce::{BudgetCheck, BudgetEnforcer, BudgetStatus, enforce_budget, escalate_budget};
+pub use models::{ContextQuality, DocSynthesisFeatures};
+pub use multiplier::complexity_multiplier;
+pub use path::sanitize;
+pub use profile::{
+    BudgetBase, BudgetCoefficients, BufferCoefficients, BufferRule, ByContext, CategoryMultiplier,
+    Combination, DocSynthesisCoefficients, DocSynthesisRoute, FlagRules, LabelRules, PhaseOverhead,
+    Precedence, Price, Profile, SotCoefficients, Switches, Weights,
+};
+pub use pystr::{is_py_space, py_lstrip, py_strip};
+pub use workspace::{EmptyWorkspace, MemoryWorkspace, Workspace};
+
+use std::borrow::Cow;
+
+use profile::DocSynthesisRoute as Route;
+
+/// The arguments of one `estimate` call (§1.2).
+#[derive(Debug, Clone, Copy)]
+pub struct EstimateInput<'a> {
+    /// Any JSON value; normalised by §2 (or used as given with normalisation off).
+    pub deliverables: &'a serde_json::Value,
+    /// Raw, case-sensitive category.
+    pub category: &'a str,
+    /// Raw, case-sensitive complexity.
+    pub complexity: &'a str,
+    /// Scope paths; only absence/emptiness and the count matter.
+    pub scope_paths: Option<&'a [String]>,
+    /// Task description ("" when none).
+    pub task_description: &'a str,
+}
+
+/// The estimator's result (§1.1) plus the documentation facts the telemetry writer records.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TokenEstimate {
+    /// Predicted output tokens.
+    pub estimated_tokens: i64,
+    /// Number of normalised deliverables (0 for the empty fallback).
+    pub deliverable_count: i64,
+    /// Category decided by the estimator (`documentation`, `doc_synthesis`, `doc_sot_update` or the input).
+    pub category: String,
+    /// The input complexity, unchanged.
+    pub complexity: String,
+    /// Diagnostic split, keys in order of first appearance (§7, §9).
+    pub breakdown: Vec<(String, i64)>,
+    /// Confidence in [0, 1].
+    pub confidence: f64,
+    /// DOC_SYNTHESIS features, when the estimate category is documentation, docs or doc_synthesis.
+    pub doc_features: Option<DocSynthesisFeatures>,
+    /// Context quality, under the same condition as `doc_features`.
+    pub context_quality: Option<ContextQuality>,
+    /// Lower-cased basename of the first SOT deliverable, for `doc_sot_update` estimates.
+    pub sot_file_name: Option<String>,
+}
+
+impl TokenEstimate {
+    /// The breakdown as a JSON object, keys in breakdown order.
+    pub fn breakdown_json(&self) -> serde_json::Value {
+        self.breakdown
+            .iter()
+            .map(|(key, value)| (key.clone(), serde_json::Value::from(*value)))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    }
+}
+
+/// An estimator bound to one profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Estimator {
+    profile: Profile,
+}
+
+impl Estimator {
+    /// An estimator using `profile`.
+    pub fn new(profile: Profile) -> Self {
+        Self { profile }
+    }
+
+    /// The default estimator: the final revision of the original.
+    pub fn v2_head() -> Self {
+        Self::new(builtin::ROWS[builtin::ROWS.len() - 1].profile())
+    }
+
+    /// The profile in use.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// §9: route the deliverables to a model and estimate the phase's output tokens.
+    pub fn estimate(&self, input: &EstimateInput<'_>, workspace: &dyn Workspace) -> TokenEstimate {
+        let profile = &self.profile;
+        let switches = &profile.switches;
+        let deliverables: Vec<Cow<'_, str>> = if switches.normalisation {
+            normalize::normalize(input.deliverables)
+        } else {
+            normalize::as_given(input.deliverables)
+        };
+        if deliverables.is_empty() {
+            return models::fallback(input);
+        }
+        let pure_doc = deliverables.iter().all(|d| models::is_doc_deliverable(d));
+        let category = if switches.normalisation
+            && pure_doc
+            && !profile.doc_categories.iter().any(|c| c == input.category)
+        {
+            "documentation"
+        } else {
+            input.category
+        };
+        let sot_file = (switches.sot && pure_doc)
+            .then(|| models::first_sot_file(&deliverables, &profile.sot.basenames))
+            .flatten();
+        if let Some(name) = sot_file {
+            return models::sot(profile, deliverables.len(), name, input);
+        }
+        let synthesis_route = match switches.doc_synthesis {
+            Route::Off => false,
+            Route::Category => true,
+            Route::PureDoc => pure_doc,
+        } && models::DOC_SYNTHESIS_CATEGORIES.contains(&category);
+        if synthesis_route {
+            let features = DocSynthesisFeatures::detect(&deliverables, input.task_description);
+            if features.is_doc_synthesis() {
+                return models::doc_synthesis(profile, &deliverables, features, input);
+            }
+        }
+        models::overhead(profile, &deliverables, category, input, workspace)
+    }
+
+    /// §10: the budget for `estimate`, using the raw `complexity` argument.
+    pub fn select_budget(&self, estimate: &TokenEstimate, complexity: &str) -> i64 {
+        self.budget_decision(estimate, complexity).selected
+    }
+
+    /// [`Estimator::select_budget`] with every intermediate value (its `Display` is the original's log line).
+    pub fn budget_decision(&self, estimate: &TokenEstimate, complexity: &str) -> BudgetDecision {
+        budget::select_budget(&self.profile, estimate, complexity)
+    }
+}
+
+impl Default for Estimator {
+    fn default() -> Self {
+        Self::v2_head()
+    }
+}

@@ -1,0 +1,265 @@
+//! Decoding of one exported record (a key → JSON value map, from NDJSON or CSV) into a `TelemetryEvent`.
+
+use serde_json::{Map, Value};
+use tel_core::{
+    Complexity, DocFeatures, SotFields, StopReasonKind, TelemetryEvent, Timestamp, UsageKind,
+    sanitize_deliverables,
+};
+
+use crate::fields::{ORIGINAL_FIELDS, kind_of};
+
+/// A field that could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The key.
+    pub field: String,
+    /// What was wrong (no trailing period).
+    pub message: String,
+}
+
+fn err(field: &str, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// Reads typed values out of a record, naming the key in every error.
+struct Record<'a> {
+    map: &'a Map<String, Value>,
+}
+
+impl Record<'_> {
+    fn value(&self, key: &str) -> Option<&Value> {
+        self.map.get(key).filter(|v| !v.is_null())
+    }
+
+    fn required<'v>(&self, key: &str, value: Option<&'v Value>) -> Result<&'v Value, FieldError> {
+        match (self.map.contains_key(key), value) {
+            (_, Some(v)) => Ok(v),
+            (true, None) => Err(err(key, "must not be null")),
+            (false, None) => Err(err(key, "missing")),
+        }
+    }
+
+    fn text(&self, key: &str) -> Result<Option<String>, FieldError> {
+        match self.value(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(err(key, format!("expected a string, got {other}"))),
+        }
+    }
+
+    fn req_text(&self, key: &str) -> Result<String, FieldError> {
+        self.required(key, self.value(key))?;
+        Ok(self.text(key)?.unwrap_or_default())
+    }
+
+    fn bool(&self, key: &str) -> Result<Option<bool>, FieldError> {
+        match self.value(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(err(key, format!("expected true or false, got {other}"))),
+        }
+    }
+
+    fn req_bool(&self, key: &str) -> Result<bool, FieldError> {
+        self.required(key, self.value(key))?;
+        Ok(self.bool(key)?.unwrap_or_default())
+    }
+
+    /// A count or token number: a non-negative integer that fits in 64 bits.
+    fn count(&self, key: &str) -> Result<Option<i64>, FieldError> {
+        let Some(value) = self.value(key) else {
+            return Ok(None);
+        };
+        let Value::Number(n) = value else {
+            return Err(err(
+                key,
+                format!("expected a non-negative integer, got {value}"),
+            ));
+        };
+        if let Some(i) = n.as_i64() {
+            return if i < 0 {
+                Err(err(key, format!("must not be negative, got {i}")))
+            } else {
+                Ok(Some(i))
+            };
+        }
+        let too_large = n.is_u64() || n.as_f64().is_some_and(|x| x.fract() == 0.0 && x > 0.0);
+        if too_large {
+            return Err(err(key, format!("{n} is larger than {}", i64::MAX)));
+        }
+        Err(err(
+            key,
+            format!("expected a non-negative integer, got {n}"),
+        ))
+    }
+
+    fn req_count(&self, key: &str) -> Result<i64, FieldError> {
+        self.required(key, self.value(key))?;
+        Ok(self.count(key)?.unwrap_or_default())
+    }
+
+    fn float(&self, key: &str) -> Result<Option<f64>, FieldError> {
+        match self.value(key) {
+            None => Ok(None),
+            Some(Value::Number(n)) => match n.as_f64() {
+                Some(x) if x.is_finite() => Ok(Some(x)),
+                _ => Err(err(key, format!("expected a finite number, got {n}"))),
+            },
+            Some(other) => Err(err(key, format!("expected a number, got {other}"))),
+        }
+    }
+
+    fn timestamp(&self, key: &str) -> Result<Option<Timestamp>, FieldError> {
+        self.text(key)?
+            .map(|text| Timestamp::parse(&text).map_err(|e| err(key, e.to_string())))
+            .transpose()
+    }
+}
+
+/// Parses a stored complexity: only the canonical values are accepted (synonyms would change the bytes).
+pub fn parse_complexity(field: &str, raw: &str) -> Result<Complexity, FieldError> {
+    match Complexity::parse(raw) {
+        Ok(c) if c.as_str() == raw => Ok(c),
+        Ok(c) => Err(err(
+            field,
+            format!("{raw:?} is a synonym of {c}: expected one of low, medium, high, maintenance"),
+        )),
+        Err(e) => Err(err(field, e.to_string())),
+    }
+}
+
+fn decode_deliverables(value: &Value) -> Result<String, FieldError> {
+    const KEY: &str = "deliverables";
+    let Value::Array(items) = value else {
+        return Err(err(
+            KEY,
+            format!("expected an array of strings, got {value}"),
+        ));
+    };
+    let strings = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            Value::String(s) => Ok(s.clone()),
+            other => Err(err(KEY, format!("item {} is not a string: {other}", i + 1))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(sanitize_deliverables(&strings).json)
+}
+
+/// Decodes a record with the 17 original export keys (deliverables sanitised as the writer does, which keeps
+/// lists of ≤ 20 items of ≤ 200 code points unchanged) and, optionally, tel's extended keys.
+///
+/// Absent extended keys take the values the original writer implied: `created_at` = `timestamp`,
+/// `is_truncated_output` = `truncated`, everything else NULL / false.
+pub fn decode_event(map: &Map<String, Value>) -> Result<TelemetryEvent, FieldError> {
+    if let Some(key) = map.keys().find(|k| kind_of(k).is_none()) {
+        return Err(err(
+            key,
+            "unknown key: expected the export keys of telemetry.md §6 or tel's extended keys",
+        ));
+    }
+    if let Some((key, _)) = ORIGINAL_FIELDS.iter().find(|(k, _)| !map.contains_key(*k)) {
+        return Err(err(key, "missing"));
+    }
+    let r = Record { map };
+    let timestamp = r
+        .timestamp("timestamp")?
+        .ok_or_else(|| err("timestamp", "must not be null"))?;
+    let complexity = parse_complexity("complexity", &r.req_text("complexity")?)?;
+    let deliverables = decode_deliverables(r.required("deliverables", r.value("deliverables"))?)?;
+    let truncated = r.req_bool("truncated")?;
+    let usage_kind = match r.text("usage_kind")?.as_deref() {
+        None => None,
+        Some("output") => Some(UsageKind::Output),
+        Some("total") => Some(UsageKind::Total),
+        Some(other) => {
+            return Err(err(
+                "usage_kind",
+                format!("{other:?}: expected output or total"),
+            ));
+        }
+    };
+    let event_id = r.count("event_id")?;
+    if event_id == Some(0) {
+        return Err(err("event_id", "must be positive, got 0"));
+    }
+    let event = TelemetryEvent {
+        event_id,
+        run_id: r.req_text("run_id")?,
+        phase_id: r.req_text("phase_id")?,
+        timestamp,
+        category: r.req_text("category")?,
+        complexity,
+        deliverable_count: r.req_count("deliverable_count")?,
+        deliverables_json: deliverables,
+        predicted_output_tokens: r.req_count("predicted_output_tokens")?,
+        actual_output_tokens: r.req_count("actual_output_tokens")?,
+        selected_budget: r.req_count("selected_budget")?,
+        actual_max_tokens: r.count("actual_max_tokens")?,
+        success: r.req_bool("success")?,
+        truncated,
+        stop_reason: r.text("stop_reason")?,
+        model: r.req_text("model")?,
+        smape_percent: r.float("smape_percent")?,
+        waste_ratio: r.float("waste_ratio")?,
+        underestimated: r.bool("underestimated")?,
+        is_truncated_output: r.bool("is_truncated_output")?.unwrap_or(truncated),
+        doc_features: DocFeatures {
+            api_reference_required: r.bool("api_reference_required")?,
+            examples_required: r.bool("examples_required")?,
+            research_required: r.bool("research_required")?,
+            usage_guide_required: r.bool("usage_guide_required")?,
+            context_quality: r.text("context_quality")?,
+        },
+        sot: SotFields {
+            is_sot_file: r.bool("is_sot_file")?,
+            sot_file_name: r.text("sot_file_name")?,
+            sot_entry_count_hint: r.count("sot_entry_count_hint")?,
+        },
+        created_at: r.timestamp("created_at")?.unwrap_or(timestamp),
+        estimator_profile: r.text("estimator_profile")?,
+        coefficients_hash: r.text("coefficients_hash")?,
+        provider: r.text("provider")?,
+        usage_kind,
+        run_id_inferred: r.bool("run_id_inferred")?.unwrap_or(false),
+    };
+    check_stop_reason_kind(&r, &event)?;
+    Ok(event)
+}
+
+/// `stop_reason_kind` is derived; a stated value must agree with the raw stop reason.
+fn check_stop_reason_kind(r: &Record<'_>, event: &TelemetryEvent) -> Result<(), FieldError> {
+    let derived: StopReasonKind = event.stop_reason_kind();
+    match r.text("stop_reason_kind")? {
+        Some(stated) if stated != derived.as_str() => Err(err(
+            "stop_reason_kind",
+            format!(
+                "{stated:?} contradicts stop_reason {:?} (which means {})",
+                event.stop_reason,
+                derived.as_str()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn complexity_synonyms_and_unknown_values_are_rejected_with_allowed_set() {
+        assert_eq!(parse_complexity("complexity", "high"), Ok(Complexity::High));
+        let synonym = parse_complexity("complexity", "simple").unwrap_err();
+        assert!(
+            synonym.message.contains("low, medium, high, maintenance"),
+            "{synonym:?}"
+        );
+        let unknown = parse_complexity("complexity", "critical").unwrap_err();
+        assert!(unknown.message.contains("\"critical\""), "{unknown:?}");
+    }
+}

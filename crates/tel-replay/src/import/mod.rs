@@ -1,0 +1,152 @@
+//! Import of telemetry files into `TelemetryEvent`s: NDJSON (original and extended), CSV and executor logs.
+//!
+//! Every reader streams line by line in constant memory and reports errors as `FILE:LINE: field: what`.
+
+mod csv;
+mod decode;
+mod lines;
+mod log;
+mod ndjson;
+
+use std::fmt;
+use std::io::BufRead;
+use std::path::Path;
+
+use tel_core::TelemetryEvent;
+
+pub use decode::FieldError;
+pub use lines::MAX_LINE_BYTES;
+
+use crate::fields::ORIGINAL_FIELDS;
+
+/// The format of an input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportFormat {
+    /// One JSON object per line: the original export or tel's extended export.
+    Ndjson,
+    /// CSV as written by `tel export --format csv` (original or extended columns).
+    Csv,
+    /// Executor log lines (`[TokenEstimationV2]`, optionally V1 lines).
+    Log,
+}
+
+impl ImportFormat {
+    /// Guesses the format from the first non-empty line, then the file extension; logs are the fallback
+    /// because a log may start with any text.
+    pub fn detect(path: &Path, first_non_empty_line: Option<&str>) -> Self {
+        let first = first_non_empty_line.map(str::trim_start);
+        if first.is_some_and(|l| l.starts_with('{')) {
+            return Self::Ndjson;
+        }
+        let csv_header_start = format!("{},{},", ORIGINAL_FIELDS[0].0, ORIGINAL_FIELDS[1].0);
+        if first.is_some_and(|l| l.starts_with(&csv_header_start)) {
+            return Self::Csv;
+        }
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("ndjson" | "jsonl" | "json") => Self::Ndjson,
+            Some("csv") => Self::Csv,
+            _ => Self::Log,
+        }
+    }
+}
+
+/// One result of reading an input line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    /// An event, with the 1-based line it started on.
+    Event {
+        /// Line number.
+        line: u64,
+        /// The event (without `event_id` unless the file carried one).
+        event: Box<TelemetryEvent>,
+    },
+    /// A recognised line that is deliberately not imported (e.g. a V1 log line).
+    Skipped {
+        /// Line number.
+        line: u64,
+        /// Why it was skipped.
+        reason: String,
+    },
+}
+
+/// A line that could not be imported: `FILE:LINE: field: what was wrong`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ImportError {
+    /// The file as named by the caller.
+    pub file: String,
+    /// 1-based line number.
+    pub line: u64,
+    /// The offending field, when one is to blame.
+    pub field: Option<String>,
+    /// What was wrong (no trailing period).
+    pub message: String,
+}
+
+impl ImportError {
+    fn line(file: &str, line: u64, message: impl Into<String>) -> Self {
+        Self {
+            file: file.to_owned(),
+            line,
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    fn field(file: &str, line: u64, error: FieldError) -> Self {
+        Self {
+            file: file.to_owned(),
+            line,
+            field: Some(error.field),
+            message: error.message,
+        }
+    }
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "{}:{}: {field}: {}", self.file, self.line, self.message),
+            None => write!(f, "{}:{}: {}", self.file, self.line, self.message),
+        }
+    }
+}
+
+/// Options of the log reader.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImportOptions {
+    /// Import V1 `[TokenEstimation]` lines (category `unknown`, complexity `medium`) instead of skipping them.
+    pub include_v1: bool,
+}
+
+/// Streams the records of one input in the given format.
+pub enum EventReader<R> {
+    /// NDJSON input.
+    Ndjson(ndjson::NdjsonReader<R>),
+    /// CSV input.
+    Csv(csv::CsvReader<R>),
+    /// Log input.
+    Log(log::LogReader<R>),
+}
+
+impl<R: BufRead> EventReader<R> {
+    /// Reads `reader` as `format`; `file` is the name used in errors.
+    pub fn new(reader: R, file: &str, format: ImportFormat, options: ImportOptions) -> Self {
+        match format {
+            ImportFormat::Ndjson => Self::Ndjson(ndjson::NdjsonReader::new(reader, file)),
+            ImportFormat::Csv => Self::Csv(csv::CsvReader::new(reader, file)),
+            ImportFormat::Log => Self::Log(log::LogReader::new(reader, file, options.include_v1)),
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for EventReader<R> {
+    type Item = Result<Record, ImportError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Self::Ndjson(reader) => reader.next(),
+            Self::Csv(reader) => reader.next(),
+            Self::Log(reader) => reader.next(),
+        }
+    }
+}
