@@ -11,7 +11,7 @@ mod rng;
 mod truth;
 
 pub use phase::{MAX_DELIVERABLES, Phase};
-pub use predictor::{OraclePredictor, Prediction, Predictor};
+pub use predictor::{EstimatorPredictor, OraclePredictor, Prediction, Predictor};
 pub use rng::Rng;
 pub use truth::{DeliverableKind, GroundTruth, MIN_ACTUAL, Overhead, Price};
 
@@ -82,15 +82,9 @@ const MODELS: [Model; 3] = [
     },
 ];
 
-/// Generates `config.events` events with the default predictor.
-///
-/// Until the estimator lands the default is [`OraclePredictor`] (unbiased); it becomes `v2-head`.
-pub fn generate(config: GenerateConfig) -> Generator<OraclePredictor> {
-    let predictor = OraclePredictor {
-        truth: config.truth.clone(),
-        bias: 1.0,
-    };
-    generate_with(config, predictor)
+/// Generates `config.events` events predicted by the `v2-head` estimator with an empty workspace.
+pub fn generate(config: GenerateConfig) -> Generator<EstimatorPredictor> {
+    generate_with(config, EstimatorPredictor::default())
 }
 
 /// Generates `config.events` events, predicted by `predictor`.

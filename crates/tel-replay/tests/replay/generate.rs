@@ -3,7 +3,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use tel_core::{Complexity, StopReasonKind, TelemetryEvent};
-use tel_replay::generate::{GenerateConfig, GroundTruth, MIN_ACTUAL, generate};
+use tel_replay::generate::{
+    GenerateConfig, GroundTruth, MIN_ACTUAL, OraclePredictor, generate, generate_with,
+};
 
 const RAW_CATEGORIES: [&str; 13] = [
     "implementation",
@@ -192,12 +194,57 @@ fn truncated_calls_rarely_succeed() {
     assert!(success(false) > 0.7, "complete success {}", success(false));
 }
 
+fn oracle() -> OraclePredictor {
+    OraclePredictor {
+        truth: GroundTruth::reference(),
+        bias: 1.0,
+    }
+}
+
+/// The default predictor is `v2-head`: its routes (SOT, DOC_SYNTHESIS) show in the recorded category, and
+/// the writer's doc/SOT fields are set exactly for the categories that carry them.
+#[test]
+fn v2_head_predicts_and_its_documentation_fields_are_recorded() {
+    let events = events(20_000, 10);
+    assert!(
+        events
+            .iter()
+            .all(|e| e.estimator_profile.as_deref() == Some("v2-head"))
+    );
+    let categories: BTreeSet<&str> = events.iter().map(|e| e.category.as_str()).collect();
+    assert!(categories.contains("doc_sot_update"), "{categories:?}");
+    assert!(categories.contains("doc_synthesis"), "{categories:?}");
+    for e in &events {
+        // The empty fallback (no deliverables) derives no documentation features.
+        let documentation = e.deliverable_count > 0
+            && matches!(
+                e.category.as_str(),
+                "documentation" | "docs" | "doc_synthesis"
+            );
+        assert_eq!(
+            e.doc_features.api_reference_required.is_some(),
+            documentation,
+            "{e:?}"
+        );
+        assert_eq!(
+            e.doc_features.context_quality.is_some(),
+            documentation,
+            "{e:?}"
+        );
+        let sot = e.category == "doc_sot_update";
+        assert_eq!(e.sot.is_sot_file, sot.then_some(true), "{e:?}");
+        if sot {
+            assert_eq!(e.sot.sot_entry_count_hint, Some(e.deliverable_count));
+        }
+    }
+}
+
 /// With the unbiased oracle predictor the prediction is the truth's median need, so among calls that
 /// finished the median of actual / predicted must be close to 1 (censoring only removes the top tail).
 #[test]
 fn actuals_follow_the_ground_truth_median() {
     let config = GenerateConfig::new(20_000, 6);
-    let mut ratios: Vec<f64> = generate(config)
+    let mut ratios: Vec<f64> = generate_with(config, oracle())
         .filter(|e| !e.truncated)
         .map(|e| e.actual_output_tokens as f64 / e.predicted_output_tokens as f64)
         .collect();
@@ -212,7 +259,7 @@ fn actuals_follow_the_ground_truth_median() {
 #[test]
 fn a_different_ground_truth_changes_the_actuals() {
     let mut config = GenerateConfig::new(2000, 8);
-    let baseline: i64 = generate(config.clone())
+    let baseline: i64 = generate_with(config.clone(), oracle())
         .map(|e| e.actual_output_tokens)
         .sum();
     config.truth = GroundTruth {
@@ -220,7 +267,11 @@ fn a_different_ground_truth_changes_the_actuals() {
         tail_probability: 0.0,
         ..GroundTruth::reference()
     };
-    let quiet: Vec<TelemetryEvent> = generate(config).collect();
+    let quiet_oracle = OraclePredictor {
+        truth: config.truth.clone(),
+        bias: 1.0,
+    };
+    let quiet: Vec<TelemetryEvent> = generate_with(config, quiet_oracle).collect();
     assert_ne!(
         baseline,
         quiet.iter().map(|e| e.actual_output_tokens).sum::<i64>()
@@ -241,7 +292,8 @@ fn a_different_ground_truth_changes_the_actuals() {
 fn a_million_events_stream_in_bounded_memory() {
     let before = peak_rss_kib();
     let mut total = 0i64;
-    for e in generate(GenerateConfig::new(1_000_000, 9)) {
+    // The oracle keeps the debug-build run short; buffering would be the generator's, not the predictor's.
+    for e in generate_with(GenerateConfig::new(1_000_000, 9), oracle()) {
         total += e.actual_output_tokens;
     }
     assert!(total > 0);
