@@ -34,6 +34,15 @@ enum Task {
         #[arg(long)]
         update: bool,
     },
+    /// Apply, inspect or revert the database schema: forwards its arguments to `tel migrate`.
+    #[command(
+        after_help = "Examples:\n  cargo xtask migrate --status\n  cargo xtask migrate --database-url sqlite://dev.db --dry-run"
+    )]
+    Migrate {
+        /// Arguments of `tel migrate` (e.g. --status, --dry-run, --down 1, --database-url URL).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -56,6 +65,11 @@ fn run(xtask: Xtask) -> anyhow::Result<()> {
         }
         Task::PgDown => pg::Cluster::locate(&workspace_root())?.down(),
         Task::Regress { update } => regress::run(&workspace_root(), update),
+        Task::Migrate { args } => {
+            let mut command = vec!["run", "--quiet", "-p", "tel-cli", "--", "migrate"];
+            command.extend(args.iter().map(String::as_str));
+            cargo(&command)
+        }
     }
 }
 

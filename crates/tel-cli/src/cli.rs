@@ -1,6 +1,10 @@
 //! The command-line grammar of `tel` (clap derive): one variant per command.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+
+use crate::cmd::completions::CompletionsArgs;
+use crate::cmd::coverage::CoverageArgs;
+use crate::cmd::report::ReportArgs;
 
 /// tel — LLM output-token estimation telemetry for operators.
 #[derive(Debug, Parser)]
@@ -9,16 +13,64 @@ pub struct Cli {
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
+    /// Options every command accepts.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Print only data and errors: no summaries, no progress.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
 }
 
 /// Every `tel` command.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print the estimator profiles tel knows.
-    Profiles,
+    #[command(after_help = crate::cmd::profiles::EXAMPLES)]
+    Profiles(crate::cmd::profiles::ProfilesArgs),
+    /// Estimate output tokens and select a max_tokens budget for a phase (or a batch of phases).
+    #[command(after_help = crate::cmd::estimate::EXAMPLES)]
+    Estimate(crate::cmd::estimate::EstimateArgs),
     /// Replay an estimator profile over recorded telemetry.
     Replay(crate::cmd::replay::ReplayArgs),
     /// Generate deterministic synthetic telemetry (NDJSON in the original export format).
     #[command(after_help = crate::cmd::generate::EXAMPLES)]
     Generate(crate::cmd::generate::GenerateArgs),
+    /// Report on the database: risk and cost against targets, triage, strata, tuning decision.
+    Report(ReportArgs),
+    /// Check sample-collection readiness: clean samples per category × complexity × bucket.
+    Coverage(CoverageArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Apply, inspect or revert the database schema; adopts a legacy Autopack database in place.
+    #[command(after_help = crate::cmd::migrate::EXAMPLES)]
+    Migrate(crate::cmd::migrate::MigrateArgs),
+    /// Show the database: backend, location, schema version, row counts, event time range, spool.
+    #[command(after_help = crate::cmd::status::EXAMPLES)]
+    Status(crate::cmd::status::StatusArgs),
+    /// Record one telemetry event (JSON or flags) through the fail-safe recorder.
+    #[command(after_help = crate::cmd::record::EXAMPLES)]
+    Record(Box<crate::cmd::record::RecordArgs>),
+    /// Work with the spool of events the recorder could not store.
+    #[command(subcommand)]
+    Spool(crate::cmd::spool::SpoolCommand),
+    /// Delete telemetry older than a given age (then VACUUM on SQLite).
+    #[command(after_help = crate::cmd::prune::EXAMPLES)]
+    Prune(crate::cmd::prune::PruneArgs),
+}
+
+/// The database options every database command takes.
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// Database: sqlite:///abs/path.db, sqlite://rel.db, a plain path, :memory:, postgres://…
+    /// [default: $TEL_DATABASE_URL, else $DATABASE_URL, else sqlite://tel.db]
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// How long an SQLite write waits for another writer's lock, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    pub busy_timeout_ms: u64,
 }

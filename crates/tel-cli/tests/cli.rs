@@ -1,6 +1,13 @@
-//! Integration tests of the `tel` binary (one test binary; each command is a submodule in `tests/cli/`).
-//!
-//! A crate-root test file resolves `mod x;` next to itself, hence the `#[path]`s.
+//! Integration tests of the `tel` binary.
+
+#[path = "cli/store_commands.rs"]
+mod store_commands;
+
+#[path = "cli/help.rs"]
+mod help;
+
+#[path = "cli/report.rs"]
+mod report;
 
 #[path = "cli/generate.rs"]
 mod generate;

@@ -289,6 +289,8 @@ pub struct WasteSummary {
     pub median: Option<f64>,
     /// `exp(mean(ln(max(p, 1) / a)))`, the mean summed in push order.
     pub geometric_mean: Option<f64>,
+    /// Nearest-rank 90th percentile of `p / a` (the tail of over-prediction).
+    pub p90: Option<f64>,
 }
 
 /// Underestimation with unknowns (B6).
@@ -313,6 +315,8 @@ pub struct SlackSummary {
     pub mean: Option<f64>,
     /// MED-T of the slack.
     pub median: Option<f64>,
+    /// Nearest-rank 90th percentile of the slack.
+    pub p90: Option<f64>,
 }
 
 /// Mean pinball loss of the ceiling (B8).
@@ -512,6 +516,7 @@ impl AccuracyAccumulator {
                 truncation_unknown: self.truncation_unknown,
                 median: median_true(&self.waste),
                 geometric_mean: (n_waste > 0).then(|| (self.ln_waste_sum / n_waste as f64).exp()),
+                p90: percentile_nearest_rank(&self.waste, 90.0),
             },
             underestimation: UnderestimationSummary {
                 rate: Rate {
@@ -526,6 +531,7 @@ impl AccuracyAccumulator {
                 ceiling_unknown: self.ceiling_unknown,
                 mean: mean_naive(&self.slack),
                 median: median_true(&self.slack),
+                p90: percentile_nearest_rank(&self.slack, 90.0),
             },
             pinball: PinballSummary {
                 tau: self.options.pinball_tau.value(),
@@ -635,6 +641,21 @@ mod tests {
         assert_eq!(v.truncation(16384), Truncation::Truncated);
         assert_eq!(v.ceiling(Truncation::Truncated, 16384), Some(16384));
         assert_eq!(v.ceiling(Truncation::Complete, 16384), None);
+    }
+
+    #[test]
+    fn waste_and_slack_report_their_nearest_rank_p90() {
+        let mut acc = AccuracyAccumulator::default();
+        for (predicted, actual) in [(100, 100), (200, 100), (300, 100), (400, 100), (500, 100)] {
+            acc.push(
+                new_view(actual, Some(actual * 4), StopReasonKind::Completed),
+                predicted,
+            );
+        }
+        let report = acc.finish();
+        assert_eq!(report.waste.p90, Some(5.0));
+        assert_eq!(report.budget_slack.p90, Some(0.75));
+        assert_eq!(AccuracyAccumulator::default().finish().waste.p90, None);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod legacy_log;
 pub mod legacy_replay;
 mod pyjson;
 pub mod replay;
+pub mod report;
 pub mod workspace_dir;
 
 pub use fields::{EXTENDED_FIELDS, FieldKind, ORIGINAL_FIELDS};

@@ -18,5 +18,8 @@ mod legacy;
 #[path = "replay/default_replay.rs"]
 mod default_replay;
 
+#[path = "replay/html_browser.rs"]
+mod html_browser;
+
 #[path = "replay/generate.rs"]
 mod generate;

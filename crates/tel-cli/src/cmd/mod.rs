@@ -1,7 +1,19 @@
 //! Command implementations: each module turns parsed arguments into library calls and output.
 
+pub mod completions;
+pub mod coverage;
+mod db;
+pub mod estimate;
+mod events;
 pub mod generate;
+pub mod migrate;
+pub mod profiles;
+pub mod prune;
+pub mod record;
 pub mod replay;
+pub mod report;
+pub mod spool;
+pub mod status;
 
 use std::process::ExitCode;
 
@@ -10,8 +22,17 @@ use crate::cli::{Cli, Command};
 /// Runs one parsed command line and returns its exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Profiles => Ok(ExitCode::SUCCESS),
+        Command::Profiles(args) => profiles::run(&args),
+        Command::Estimate(args) => estimate::run(&args),
         Command::Generate(args) => generate::run(&args),
         Command::Replay(args) => replay::run(args),
+        Command::Migrate(args) => migrate::run(&args),
+        Command::Status(args) => status::run(&args),
+        Command::Record(args) => record::run(&args),
+        Command::Spool(command) => spool::run(&command),
+        Command::Prune(args) => prune::run(&args),
+        Command::Report(args) => report::run(&args, &cli.global),
+        Command::Coverage(args) => coverage::run(&args, &cli.global),
+        Command::Completions(args) => completions::run(&args),
     }
 }

@@ -1,0 +1,42 @@
+//! Turning the shared `DbArgs` into a resolved URL and an open connection.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tel_store::env::process_env;
+use tel_store::{ConnectOptions, DatabaseUrl, DbConn, Spool, connect, resolve_database_url};
+
+use crate::cli::DbArgs;
+
+impl DbArgs {
+    /// The URL from the option, `TEL_DATABASE_URL`, `DATABASE_URL` or the default.
+    pub fn url(&self) -> anyhow::Result<DatabaseUrl> {
+        let (url, _) = resolve_database_url(self.database_url.as_deref(), &process_env)?;
+        Ok(url)
+    }
+
+    /// Connection options from the flags.
+    pub fn options(&self) -> ConnectOptions {
+        ConnectOptions {
+            busy_timeout: Duration::from_millis(self.busy_timeout_ms),
+        }
+    }
+
+    /// Resolves and opens the database.
+    pub fn open(&self) -> anyhow::Result<(DatabaseUrl, DbConn)> {
+        let url = self.url()?;
+        let conn = connect(&url, &self.options())?;
+        Ok((url, conn))
+    }
+
+    /// The spool: `explicit`, else the database's default spool.
+    pub fn spool(&self, explicit: Option<&std::path::Path>) -> anyhow::Result<Spool> {
+        Ok(match explicit {
+            Some(path) => Spool::new(path),
+            None => Spool::default_for(
+                &self.url().context("resolve the database URL")?,
+                &process_env,
+            ),
+        })
+    }
+}

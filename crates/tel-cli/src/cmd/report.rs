@@ -1,0 +1,186 @@
+//! `tel report`: the operator report over the database — risk and cost against targets, diagnostics,
+//! truncation triage, stratification and the tuning decision — as a table, JSON, markdown or HTML.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Args;
+use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
+use tel_core::BucketScheme;
+use tel_replay::report::sections::{Section, sections};
+use tel_replay::report::{Report, ReportBuilder, ReportOptions, format, html};
+
+use crate::cli::{DbArgs, GlobalArgs};
+use crate::cmd::events::for_each_stored_event;
+
+/// Arguments of `tel report`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  tel report --database-url sqlite://tel.db
+  tel report --max-underestimation 10 --max-truncation 5 --markdown > report.md
+  tel report --json | jq .decision
+  tel report --html target/tel-report.html --quiet")]
+pub struct ReportArgs {
+    /// The database to read.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Tier 1 target: the highest acceptable underestimation rate, in percent.
+    #[arg(long, value_name = "PCT", default_value_t = 5.0)]
+    pub max_underestimation: f64,
+    /// Tier 1 target: the highest acceptable truncation rate, in percent.
+    #[arg(long, value_name = "PCT", default_value_t = 2.0)]
+    pub max_truncation: f64,
+    /// Deliverable buckets for strata and triage: collection, v3, triage, recommended.
+    #[arg(long, value_name = "SCHEME", default_value_t = BucketScheme::Collection)]
+    pub buckets: BucketScheme,
+    /// Triage: list at most this many segments.
+    #[arg(long, value_name = "N", default_value_t = 15)]
+    pub top_segments: usize,
+    /// Print the report as JSON (schema tel.report/1, see docs/REPORT.md).
+    #[arg(long, conflicts_with = "markdown")]
+    pub json: bool,
+    /// Print the report as markdown.
+    #[arg(long)]
+    pub markdown: bool,
+    /// Also write the self-contained HTML report (inline SVG plots) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Exit with code 1 when tuning is needed (a Tier 1 target fails).
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// Runs `tel report`.
+pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let options = ReportOptions {
+        max_underestimation_pct: args.max_underestimation,
+        max_truncation_pct: args.max_truncation,
+        buckets: args.buckets,
+        top_segments: args.top_segments,
+        ..ReportOptions::default()
+    };
+    let mut builder = ReportBuilder::new(options);
+    let source = for_each_stored_event(&args.db, |event| builder.push(&event))?;
+    let report = builder.finish();
+    if let Some(path) = &args.html {
+        write_html(&report, &source, path)?;
+        if !global.quiet {
+            eprintln!("wrote {}", path.display());
+        }
+    }
+    let text = if args.json {
+        serde_json::to_string_pretty(&report)? + "\n"
+    } else if args.markdown {
+        markdown(&report, &source)
+    } else if global.quiet {
+        String::new()
+    } else {
+        human(&report, &source)
+    };
+    std::io::stdout().write_all(text.as_bytes())?;
+    Ok(if args.check && report.decision.tuning_needed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Writes the HTML report to `path`.
+pub fn write_html(report: &Report, source: &str, path: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::write(path, html::render(report, source))
+        .with_context(|| format!("cannot write the HTML report {}", path.display()))
+}
+
+fn headline(report: &Report) -> &'static str {
+    if report.decision.tuning_needed {
+        "TUNING NEEDED"
+    } else {
+        "within targets"
+    }
+}
+
+fn scope_line(report: &Report, source: &str) -> String {
+    let a = &report.accuracy;
+    format!(
+        "{source}: {} events, {} eligible ({} truncated, {} not truncated, {} truncation unknown); excluded: {} call failed, {} total usage, {} no prediction, {} invalid actual",
+        format::count(a.events),
+        format::count(a.eligible),
+        format::count(a.truncated),
+        format::count(a.non_truncated),
+        format::count(a.truncation_unknown),
+        format::count(a.excluded.call_failed),
+        format::count(a.excluded.total_usage),
+        format::count(a.excluded.no_prediction),
+        format::count(a.excluded.invalid_actual),
+    )
+}
+
+/// The terminal rendering: one table per section.
+pub fn human(report: &Report, source: &str) -> String {
+    let mut out = format!(
+        "tel report\n{}\n\nDecision: {}\n",
+        scope_line(report, source),
+        headline(report)
+    );
+    for reason in &report.decision.reasons {
+        out.push_str(&format!("  - {reason}\n"));
+    }
+    for section in sections(report) {
+        out.push_str(&format!("\n{}\n", section.title));
+        out.push_str(&table(&section).to_string());
+        out.push('\n');
+        for note in &section.notes {
+            out.push_str(&format!("  {note}\n"));
+        }
+    }
+    out
+}
+
+fn table(section: &Section) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .force_no_tty()
+        .set_header(section.header.clone());
+    for row in &section.rows {
+        table.add_row(row.clone());
+    }
+    for index in 1..section.header.len() {
+        if let Some(column) = table.column_mut(index) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    table
+}
+
+/// The markdown rendering: the same sections as pipe tables.
+pub fn markdown(report: &Report, source: &str) -> String {
+    let mut out = format!(
+        "# tel report\n\n{}\n\n**Decision: {}**\n\n",
+        scope_line(report, source),
+        headline(report)
+    );
+    for reason in &report.decision.reasons {
+        out.push_str(&format!("- {reason}\n"));
+    }
+    for section in sections(report) {
+        out.push_str(&format!("\n## {}\n\n", section.title));
+        let cell = |text: &str| text.replace('|', "\\|");
+        out.push_str(&format!("| {} |\n", section.header.join(" | ")));
+        let align: Vec<&str> = (0..section.header.len())
+            .map(|i| if i == 0 { "---" } else { "---:" })
+            .collect();
+        out.push_str(&format!("| {} |\n", align.join(" | ")));
+        for row in &section.rows {
+            let cells: Vec<String> = row.iter().map(|c| cell(c)).collect();
+            out.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+        for note in &section.notes {
+            out.push_str(&format!("\n{note}\n"));
+        }
+    }
+    out
+}

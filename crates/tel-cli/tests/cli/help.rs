@@ -1,0 +1,29 @@
+//! `--help` snapshots: a change to any command's grammar or text shows up in review.
+
+use std::process::Command;
+
+fn help(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_tel"))
+        .args(args)
+        .arg("--help")
+        .output()
+        .expect("tel runs");
+    assert!(out.status.success(), "tel {args:?} --help failed");
+    String::from_utf8(out.stdout).expect("utf-8 help")
+}
+
+#[test]
+fn help_snapshots() {
+    for command in [&[][..], &["report"], &["coverage"], &["completions"]] {
+        let name = if command.is_empty() {
+            "tel".to_owned()
+        } else {
+            format!("tel-{}", command.join("-"))
+        };
+        let text = help(command);
+        if !command.is_empty() {
+            assert!(text.contains("Examples:\n  tel "), "{name} has no example");
+        }
+        insta::assert_snapshot!(name, text);
+    }
+}

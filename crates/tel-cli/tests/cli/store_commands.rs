@@ -1,0 +1,129 @@
+//! `tel migrate`, `status`, `record`, `spool replay` and `prune` as an operator runs them.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn tel(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tel"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("TEL_DATABASE_URL")
+        .env_remove("DATABASE_URL")
+        .env_remove("TELEMETRY_DB_ENABLED");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+const EVENT: &str = r#"{"run_id": "r1", "phase_id": "p1", "category": "implementation", "complexity": "medium", "deliverables": ["src/a.py"], "predicted_output_tokens": 1200, "actual_output_tokens": 800, "selected_budget": 4096, "success": true, "truncated": false, "stop_reason": "end_turn", "model": "claude-sonnet-4-5"}"#;
+
+#[test]
+fn record_spools_on_an_unmigrated_database_and_replay_stores_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let recorded = tel(
+        dir.path(),
+        &["record", "--event", EVENT],
+        &[("TELEMETRY_DB_ENABLED", "TRUE")],
+    );
+    assert_eq!(recorded.status.code(), Some(0));
+    assert!(
+        stdout(&recorded).contains("spooled to tel.db.spool.ndjson"),
+        "{recorded:?}"
+    );
+    assert!(String::from_utf8_lossy(&recorded.stderr).contains("no such table"));
+
+    assert_eq!(tel(dir.path(), &["migrate"], &[]).status.code(), Some(0));
+    let replay = tel(dir.path(), &["spool", "replay", "--json"], &[]);
+    assert_eq!(
+        stdout(&replay).trim(),
+        r#"{"events":1,"inserted":1,"duplicates":0,"kept_unreadable":0}"#
+    );
+    let again = tel(dir.path(), &["spool", "replay", "--json"], &[]);
+    assert!(stdout(&again).contains(r#""inserted":0"#));
+    let status: serde_json::Value =
+        serde_json::from_str(&stdout(&tel(dir.path(), &["status", "--json"], &[]))).unwrap();
+    assert_eq!(status["row_counts"]["token_estimation_v2_events"], 1);
+    assert_eq!(status["spool"]["events"], 0);
+}
+
+#[test]
+fn record_honours_the_flag_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    tel(dir.path(), &["migrate"], &[]);
+    let off = tel(
+        dir.path(),
+        &["record", "--event", EVENT],
+        &[("TELEMETRY_DB_ENABLED", "on")],
+    );
+    assert_eq!(off.status.code(), Some(0));
+    assert!(stdout(&off).is_empty());
+    let forced = tel(dir.path(), &["record", "--force", "--event", EVENT], &[]);
+    assert_eq!(stdout(&forced).trim(), "stored event 1");
+    let bad = tel(
+        dir.path(),
+        &[
+            "record",
+            "--force",
+            "--event",
+            r#"{"run_id": "r1", "typo": 1}"#,
+        ],
+        &[],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+}
+
+#[test]
+fn passwords_are_redacted_in_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = tel(
+        dir.path(),
+        &["status"],
+        &[("TEL_DATABASE_URL", "postgres://tel:hunter2@127.0.0.1:1/tel")],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("postgres://tel:***@127.0.0.1:1/tel"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}
+
+#[test]
+fn missing_directory_error_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = tel(
+        dir.path(),
+        &["migrate", "--database-url", "sqlite://missing/dir/tel.db"],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr).trim(),
+        "error: cannot open database sqlite://missing/dir/tel.db: directory missing/dir does not exist"
+    );
+}
+
+#[test]
+fn store_commands_show_examples_in_help() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in [
+        &["migrate", "--help"][..],
+        &["status", "--help"],
+        &["record", "--help"],
+        &["spool", "replay", "--help"],
+        &["prune", "--help"],
+    ] {
+        let help = stdout(&tel(dir.path(), command, &[]));
+        assert!(
+            help.contains("Examples:") && help.contains("--database-url"),
+            "{command:?}: {help}"
+        );
+    }
+}

@@ -1,0 +1,151 @@
+//! Opening a database: one connection type over both backends, SQLite pragmas on every connection.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection as _;
+use diesel::{Connection as _, PgConnection, SqliteConnection};
+
+use crate::error::{QueryContext as _, StoreError};
+use crate::url::{Backend, DatabaseUrl};
+use crate::with_conn;
+
+/// An open connection to either backend. Bulk paths (multi-row INSERT, streaming reads) are written
+/// per backend through [`with_conn!`](crate::with_conn), which diesel's `MultiConnection` cannot do.
+pub enum DbConn {
+    /// SQLite (foreign keys ON, WAL, busy timeout, synchronous NORMAL).
+    Sqlite(SqliteConnection),
+    /// PostgreSQL.
+    Pg(PgConnection),
+}
+
+impl std::fmt::Debug for DbConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Sqlite(_) => "DbConn::Sqlite",
+            Self::Pg(_) => "DbConn::Pg",
+        })
+    }
+}
+
+impl DbConn {
+    /// Runs `body` in a transaction: committed when it returns `Ok`, rolled back otherwise. Nested
+    /// calls become savepoints.
+    pub fn transaction<T, E: From<StoreError>>(
+        &mut self,
+        body: impl FnOnce(&mut Self) -> Result<T, E>,
+    ) -> Result<T, E> {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager as _};
+        with_conn!(self, c => AnsiTransactionManager::begin_transaction(c))
+            .context("begin a transaction")?;
+        match body(self) {
+            Ok(value) => {
+                with_conn!(self, c => AnsiTransactionManager::commit_transaction(c))
+                    .context("commit")?;
+                Ok(value)
+            }
+            Err(err) => {
+                // The body's error is the one worth reporting; a failed rollback leaves the
+                // connection broken, which its next use reports.
+                let _ = with_conn!(self, c => AnsiTransactionManager::rollback_transaction(c));
+                Err(err)
+            }
+        }
+    }
+
+    /// The backend of this connection.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Pg(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// Runs the same body on whichever connection is inside a [`DbConn`]; the body is type-checked
+/// once per backend.
+#[macro_export]
+macro_rules! with_conn {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::DbConn::Sqlite($c) => $body,
+            $crate::DbConn::Pg($c) => $body,
+        }
+    };
+}
+
+/// How connections are opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// How long an SQLite write waits for a lock held by another connection before failing.
+    pub busy_timeout: Duration,
+}
+
+impl ConnectOptions {
+    /// The default busy timeout.
+    pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            busy_timeout: Self::DEFAULT_BUSY_TIMEOUT,
+        }
+    }
+}
+
+/// Opens `url`. SQLite files are created when missing but their directory must exist; every SQLite
+/// connection gets `foreign_keys=ON`, the busy timeout, `journal_mode=WAL` and `synchronous=NORMAL`.
+pub fn connect(url: &DatabaseUrl, options: &ConnectOptions) -> Result<DbConn, StoreError> {
+    let open_error = |reason: String| StoreError::Open {
+        location: url.to_string(),
+        reason,
+    };
+    match url {
+        DatabaseUrl::SqliteFile(path) => {
+            let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+            if let Some(dir) = parent.filter(|dir| !dir.is_dir()) {
+                return Err(open_error(format!(
+                    "directory {} does not exist",
+                    dir.display()
+                )));
+            }
+            if path.is_dir() {
+                return Err(open_error(format!("{} is a directory", path.display())));
+            }
+            let text = path
+                .to_str()
+                .ok_or_else(|| open_error("the path is not valid UTF-8".to_owned()))?;
+            let mut conn =
+                SqliteConnection::establish(text).map_err(|e| open_error(e.to_string()))?;
+            configure_sqlite(&mut conn, options).map_err(|e| open_error(e.to_string()))?;
+            Ok(DbConn::Sqlite(conn))
+        }
+        DatabaseUrl::SqliteMemory => {
+            let mut conn =
+                SqliteConnection::establish(":memory:").map_err(|e| open_error(e.to_string()))?;
+            configure_sqlite(&mut conn, options).map_err(|e| open_error(e.to_string()))?;
+            Ok(DbConn::Sqlite(conn))
+        }
+        DatabaseUrl::Postgres(text) => PgConnection::establish(text)
+            .map(DbConn::Pg)
+            .map_err(|e| open_error(crate::url::redact_url(e.to_string().trim()))),
+    }
+}
+
+/// Applies tel's per-connection SQLite settings.
+fn configure_sqlite(
+    conn: &mut SqliteConnection,
+    options: &ConnectOptions,
+) -> diesel::QueryResult<()> {
+    conn.batch_execute(&busy_timeout_pragma(options.busy_timeout))?;
+    conn.batch_execute(
+        "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+    )
+}
+
+/// `PRAGMA busy_timeout = <ms>`: a PRAGMA takes no bound parameters, so the statement carries the
+/// number itself (an integer, never user text).
+fn busy_timeout_pragma(timeout: Duration) -> String {
+    let millis = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
+    ["PRAGMA busy_timeout = ", &millis.to_string(), ";"].concat()
+}

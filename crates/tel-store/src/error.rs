@@ -1,0 +1,76 @@
+//! The errors of tel-store; each names the database (password redacted), file or row concerned.
+
+use std::path::PathBuf;
+
+use crate::url::UrlError;
+
+/// Any failure of a tel-store operation.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL is unusable.
+    #[error(transparent)]
+    Url(#[from] UrlError),
+    /// The database cannot be opened or connected to.
+    #[error("cannot open database {location}: {reason}")]
+    Open {
+        /// The database, password redacted.
+        location: String,
+        /// Why, e.g. `directory missing/dir does not exist`.
+        reason: String,
+    },
+    /// A query failed.
+    #[error("cannot {action}: {source}")]
+    Query {
+        /// What was being done, e.g. `insert event into token_estimation_v2_events`.
+        action: String,
+        /// The database's error.
+        #[source]
+        source: diesel::result::Error,
+    },
+    /// A migration failed or was refused.
+    #[error("migration failed: {0}")]
+    Migration(String),
+    /// The legacy database cannot be adopted as it is.
+    #[error("cannot adopt legacy database: {0}")]
+    Legacy(String),
+    /// A stored row cannot be turned into an event.
+    #[error(
+        "invalid value in token_estimation_v2_events row {event_id}, column {column}: {value:?} ({expected})"
+    )]
+    InvalidRow {
+        /// The row's event id.
+        event_id: i64,
+        /// The column.
+        column: &'static str,
+        /// The stored text.
+        value: String,
+        /// What was expected.
+        expected: String,
+    },
+    /// The spool file cannot be read or written.
+    #[error("spool {path}: {action}: {source}")]
+    Spool {
+        /// The spool file.
+        path: PathBuf,
+        /// What was being done.
+        action: &'static str,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Adds the action to a diesel error.
+pub(crate) trait QueryContext<T> {
+    /// Wraps the error as [`StoreError::Query`] naming `action`.
+    fn context(self, action: &str) -> Result<T, StoreError>;
+}
+
+impl<T> QueryContext<T> for Result<T, diesel::result::Error> {
+    fn context(self, action: &str) -> Result<T, StoreError> {
+        self.map_err(|source| StoreError::Query {
+            action: action.to_owned(),
+            source,
+        })
+    }
+}

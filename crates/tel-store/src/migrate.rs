@@ -1,0 +1,353 @@
+//! Schema migrations: the embedded migrations of both backends, and the one `migrate` entry point
+//! (apply / status / dry-run / down N) used by `tel migrate` and `cargo xtask migrate`.
+
+use std::fmt;
+
+use diesel::migration::{Migration, MigrationSource};
+use diesel::pg::Pg;
+use diesel::sqlite::Sqlite;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::conn::DbConn;
+use crate::error::QueryContext as _;
+use crate::error::StoreError;
+use crate::introspect::table_exists;
+use crate::legacy::{self, AdoptionReport};
+use crate::models::escalations::count_escalation_events;
+use crate::models::events::count_events;
+use crate::schema;
+use crate::url::Backend;
+use crate::with_conn;
+use diesel::prelude::*;
+
+/// The SQLite migrations (`migrations/sqlite`).
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+/// The PostgreSQL migrations (`migrations/postgres`, same directory names).
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// diesel's record of applied migrations.
+pub const MIGRATIONS_TABLE: &str = "__diesel_schema_migrations";
+
+/// What [`migrate`] does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MigrateAction {
+    /// Adopt a legacy database if needed, then apply every pending migration (one transaction).
+    Apply,
+    /// Report applied and pending migrations; change nothing.
+    Status,
+    /// Report what [`MigrateAction::Apply`] would do; change nothing.
+    DryRun,
+    /// Revert the last `steps` migrations; refused when one would drop a table holding rows,
+    /// unless `force`.
+    Down {
+        /// How many migrations to revert.
+        steps: usize,
+        /// Revert even when rows would be dropped.
+        force: bool,
+    },
+}
+
+/// The table a migration creates or changes; its rows are what reverting it would drop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Touches {
+    Runs,
+    Phases,
+    Events,
+    Escalations,
+}
+
+/// Every migration and the table it touches (a test checks the list covers the embedded set).
+const MIGRATION_TABLES: [(&str, Touches); 8] = [
+    ("2026-01-01-000001_create_runs", Touches::Runs),
+    ("2026-01-01-000002_create_phases", Touches::Phases),
+    (
+        "2026-01-01-000003_create_token_estimation_v2_events",
+        Touches::Events,
+    ),
+    ("2026-01-01-000004_add_feature_columns", Touches::Events),
+    ("2026-01-01-000005_add_sot_columns", Touches::Events),
+    ("2026-01-01-000006_add_actual_max_tokens", Touches::Events),
+    ("2026-01-01-000007_add_tel_columns", Touches::Events),
+    (
+        "2026-01-01-000008_create_token_budget_escalation_events",
+        Touches::Escalations,
+    ),
+];
+
+impl Touches {
+    fn table(self) -> &'static str {
+        match self {
+            Self::Runs => "runs",
+            Self::Phases => "phases",
+            Self::Events => "token_estimation_v2_events",
+            Self::Escalations => "token_budget_escalation_events",
+        }
+    }
+
+    /// Rows of the table (0 when it does not exist).
+    fn rows(self, conn: &mut DbConn) -> Result<i64, StoreError> {
+        if !table_exists(conn, self.table())? {
+            return Ok(0);
+        }
+        match self {
+            Self::Runs => with_conn!(conn, c => schema::runs::table.count().get_result(c))
+                .context("count runs"),
+            Self::Phases => with_conn!(conn, c => schema::phases::table.count().get_result(c))
+                .context("count phases"),
+            Self::Events => count_events(conn),
+            Self::Escalations => count_escalation_events(conn),
+        }
+    }
+}
+
+/// Applied and pending migrations, by directory name.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct MigrationState {
+    /// Applied migrations, oldest first.
+    pub applied: Vec<String>,
+    /// Pending migrations, oldest first.
+    pub pending: Vec<String>,
+    /// The database was created by the original system (telemetry table, no migrations table).
+    pub legacy: bool,
+}
+
+impl MigrationState {
+    /// The newest applied migration (the schema version), if any.
+    pub fn version(&self) -> Option<&str> {
+        self.applied.last().map(String::as_str)
+    }
+}
+
+/// What [`migrate`] found and did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MigrateReport {
+    /// The backend.
+    #[serde(serialize_with = "serialize_display")]
+    pub backend: Backend,
+    /// Nothing was changed (status or dry run).
+    pub read_only: bool,
+    /// The state before the action.
+    pub before: MigrationState,
+    /// Migrations applied by this call (or that would be, in a dry run).
+    pub applied: Vec<String>,
+    /// Migrations reverted by this call.
+    pub reverted: Vec<String>,
+    /// The legacy adoption that was done (or would be, in a dry run).
+    pub adoption: Option<AdoptionReport>,
+}
+
+fn serialize_display<S: serde::Serializer>(
+    value: &impl fmt::Display,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
+}
+
+impl fmt::Display for MigrateReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "backend: {}", self.backend)?;
+        writeln!(
+            f,
+            "schema version: {}",
+            self.before.version().unwrap_or("none")
+        )?;
+        match &self.adoption {
+            Some(adoption) => write!(f, "{adoption}")?,
+            None if self.before.legacy => writeln!(
+                f,
+                "legacy database (telemetry table, no migrations table): `tel migrate --dry-run` shows its adoption"
+            )?,
+            None => {}
+        }
+        let verb = if self.read_only {
+            "would apply"
+        } else {
+            "applied"
+        };
+        if self.reverted.is_empty() && self.applied.is_empty() {
+            if self.read_only && !self.before.pending.is_empty() {
+                for name in &self.before.pending {
+                    writeln!(f, "pending: {name}")?;
+                }
+            } else {
+                writeln!(f, "nothing to do: every migration is applied")?;
+            }
+        }
+        for name in &self.applied {
+            writeln!(f, "{verb}: {name}")?;
+        }
+        for name in &self.reverted {
+            writeln!(f, "reverted: {name}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Every embedded migration name of the connection's backend, oldest first.
+fn all_migration_names(conn: &DbConn) -> Result<Vec<String>, StoreError> {
+    let names = match conn {
+        DbConn::Sqlite(_) => names_of::<Sqlite>(&SQLITE_MIGRATIONS),
+        DbConn::Pg(_) => names_of::<Pg>(&POSTGRES_MIGRATIONS),
+    };
+    names.map_err(|e| StoreError::Migration(e.to_string()))
+}
+
+fn names_of<DB: diesel::backend::Backend>(
+    source: &EmbeddedMigrations,
+) -> diesel::migration::Result<Vec<String>>
+where
+    EmbeddedMigrations: MigrationSource<DB>,
+{
+    let mut names: Vec<String> = MigrationSource::<DB>::migrations(source)?
+        .iter()
+        .map(|m| m.name().to_string())
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// The version part (`20260101000001`) of a migration directory name.
+pub(crate) fn version_of(name: &str) -> String {
+    name.split('_')
+        .next()
+        .unwrap_or(name)
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect()
+}
+
+/// Reads the migration state without creating anything.
+pub fn migration_state(conn: &mut DbConn) -> Result<MigrationState, StoreError> {
+    let names = all_migration_names(conn)?;
+    let has_table = table_exists(conn, MIGRATIONS_TABLE)?;
+    let applied_versions: Vec<String> = if has_table {
+        with_conn!(conn, c => c.applied_migrations())
+            .map_err(|e| StoreError::Migration(e.to_string()))?
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let (applied, pending) = names
+        .into_iter()
+        .partition(|name| applied_versions.contains(&version_of(name)));
+    let legacy = !has_table && table_exists(conn, "token_estimation_v2_events")?;
+    Ok(MigrationState {
+        applied,
+        pending,
+        legacy,
+    })
+}
+
+/// Applies, inspects or reverts the schema (see [`MigrateAction`]). A legacy database (telemetry
+/// table present, no migrations table) is adopted in place first; see [`legacy`](crate::legacy).
+pub fn migrate(conn: &mut DbConn, action: MigrateAction) -> Result<MigrateReport, StoreError> {
+    let before = migration_state(conn)?;
+    let mut report = MigrateReport {
+        backend: conn.backend(),
+        read_only: matches!(action, MigrateAction::Status | MigrateAction::DryRun),
+        before: before.clone(),
+        applied: Vec::new(),
+        reverted: Vec::new(),
+        adoption: None,
+    };
+    match action {
+        MigrateAction::Status => {}
+        MigrateAction::DryRun => {
+            if before.legacy {
+                let plan = legacy::plan(conn)?;
+                report.applied = before
+                    .pending
+                    .iter()
+                    .filter(|name| !plan.marked_applied.contains(name))
+                    .cloned()
+                    .collect();
+                report.adoption = Some(plan);
+            } else {
+                report.applied = before.pending.clone();
+            }
+        }
+        MigrateAction::Apply => {
+            if before.legacy {
+                let adoption = legacy::adopt(conn)?;
+                report.applied = adoption.applied.clone();
+                report.adoption = Some(adoption);
+            } else {
+                report.applied = conn.transaction(run_pending)?;
+            }
+        }
+        MigrateAction::Down { steps, force } => {
+            let to_revert: Vec<String> = before.applied.iter().rev().take(steps).cloned().collect();
+            if !force {
+                refuse_data_loss(conn, &to_revert)?;
+            }
+            conn.transaction(|conn| {
+                for _ in &to_revert {
+                    match conn {
+                        DbConn::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS).map(drop),
+                        DbConn::Pg(c) => c.revert_last_migration(POSTGRES_MIGRATIONS).map(drop),
+                    }
+                    .map_err(|e| StoreError::Migration(e.to_string()))?;
+                }
+                Ok::<_, StoreError>(())
+            })?;
+            report.reverted = to_revert;
+        }
+    }
+    Ok(report)
+}
+
+/// Applies every pending migration; returns their names.
+pub(crate) fn run_pending(conn: &mut DbConn) -> Result<Vec<String>, StoreError> {
+    let versions: Vec<String> = match conn {
+        DbConn::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.iter().map(ToString::to_string).collect()),
+        DbConn::Pg(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.iter().map(ToString::to_string).collect()),
+    }
+    .map_err(|e| StoreError::Migration(e.to_string()))?;
+    Ok(all_migration_names(conn)?
+        .into_iter()
+        .filter(|name| versions.contains(&version_of(name)))
+        .collect())
+}
+
+/// Fails when reverting `names` would drop a table or columns of a table that holds rows.
+fn refuse_data_loss(conn: &mut DbConn, names: &[String]) -> Result<(), StoreError> {
+    for name in names {
+        let touches = MIGRATION_TABLES
+            .iter()
+            .find(|(known, _)| known == name)
+            .map(|(_, touches)| *touches)
+            .ok_or_else(|| {
+                StoreError::Migration(["no data-loss rule for migration ", name].concat())
+            })?;
+        let rows = touches.rows(conn)?;
+        if rows > 0 {
+            return Err(StoreError::Migration(format!(
+                "reverting {name} would drop data of table {} ({rows} rows); pass --force to revert anyway",
+                touches.table()
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_embedded_migration_has_a_data_loss_rule() {
+        for names in [
+            names_of::<Sqlite>(&SQLITE_MIGRATIONS).unwrap(),
+            names_of::<Pg>(&POSTGRES_MIGRATIONS).unwrap(),
+        ] {
+            let known: Vec<&str> = MIGRATION_TABLES.iter().map(|(n, _)| *n).collect();
+            assert_eq!(names, known);
+        }
+    }
+}

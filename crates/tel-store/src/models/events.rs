@@ -1,0 +1,466 @@
+//! `token_estimation_v2_events`: row types and their queries (insert once or in bulk, exactly-once
+//! by idempotency key; streaming filtered reads; counts; pruning).
+
+use std::collections::{BTreeSet, HashMap};
+
+use diesel::dsl::{max, min};
+use diesel::prelude::*;
+use tel_core::{Complexity, DocFeatures, SotFields, TelemetryEvent, Timestamp, UsageKind};
+
+use crate::conn::DbConn;
+use crate::error::{QueryContext as _, StoreError};
+use crate::idempotency::idempotency_key;
+use crate::models::{phases, runs};
+use crate::schema::token_estimation_v2_events;
+use crate::schema::token_estimation_v2_events::dsl as ev;
+use crate::sql_timestamp::SqlTimestamp;
+use crate::with_conn;
+
+/// Rows per multi-row INSERT: 36 bound values each stays far below SQLite's and PostgreSQL's limits.
+const INSERT_CHUNK_ROWS: usize = 500;
+
+/// What an insert does besides inserting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InsertOptions {
+    /// Create a minimal `runs` / `phases` row when the event's parents are missing (foreign keys are
+    /// enforced). Fails on legacy tables whose extra NOT NULL columns have no default.
+    pub ensure_parents: bool,
+    /// Apply the run_id backfill of telemetry.md §2.5 to events whose run id is empty or `unknown`,
+    /// flagging them `run_id_inferred`.
+    pub backfill_run_id: bool,
+}
+
+impl InsertOptions {
+    /// What the recorder and spool replay do: create parents and backfill run ids.
+    pub const RECORDER: Self = Self {
+        ensure_parents: true,
+        backfill_run_id: true,
+    };
+    /// Rows exactly as given; parents must exist.
+    pub const EXACT: Self = Self {
+        ensure_parents: false,
+        backfill_run_id: false,
+    };
+}
+
+/// The outcome of a bulk insert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct InsertSummary {
+    /// Rows written.
+    pub inserted: u64,
+    /// Events skipped because a row with the same idempotency key exists.
+    pub duplicates: u64,
+}
+
+/// Order of a streaming read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EventOrder {
+    /// `(timestamp, event_id)` ascending.
+    #[default]
+    Ascending,
+    /// `(timestamp, event_id)` descending (the legacy export order, ties broken by event id).
+    Descending,
+}
+
+/// Filters of a streaming read; `None` means "any".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventQuery {
+    /// Exact run id.
+    pub run_id: Option<String>,
+    /// Exact category.
+    pub category: Option<String>,
+    /// Exact complexity.
+    pub complexity: Option<Complexity>,
+    /// Exact model.
+    pub model: Option<String>,
+    /// Builder success flag.
+    pub success: Option<bool>,
+    /// Truncation flag.
+    pub truncated: Option<bool>,
+    /// Events at or after this time.
+    pub since: Option<Timestamp>,
+    /// Events strictly before this time.
+    pub until: Option<Timestamp>,
+    /// Reading order.
+    pub order: EventOrder,
+}
+
+/// One stored row: every event column (`stop_reason_kind` is recomputed from `stop_reason` and the
+/// idempotency key is write-side only, so neither is read).
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = token_estimation_v2_events)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct EventRow {
+    event_id: i64,
+    run_id: String,
+    phase_id: String,
+    timestamp: SqlTimestamp,
+    category: String,
+    complexity: String,
+    deliverable_count: i64,
+    deliverables_json: String,
+    predicted_output_tokens: i64,
+    actual_output_tokens: i64,
+    selected_budget: i64,
+    success: bool,
+    truncated: bool,
+    stop_reason: Option<String>,
+    model: String,
+    smape_percent: Option<f64>,
+    waste_ratio: Option<f64>,
+    underestimated: Option<bool>,
+    created_at: SqlTimestamp,
+    is_truncated_output: bool,
+    api_reference_required: Option<bool>,
+    examples_required: Option<bool>,
+    research_required: Option<bool>,
+    usage_guide_required: Option<bool>,
+    context_quality: Option<String>,
+    is_sot_file: Option<bool>,
+    sot_file_name: Option<String>,
+    sot_entry_count_hint: Option<i64>,
+    actual_max_tokens: Option<i64>,
+    estimator_profile: Option<String>,
+    coefficients_hash: Option<String>,
+    provider: Option<String>,
+    usage_kind: Option<String>,
+    run_id_inferred: Option<bool>,
+}
+
+impl EventRow {
+    fn into_event(self) -> Result<TelemetryEvent, StoreError> {
+        let invalid = |column: &'static str, value: &str, expected: &str| StoreError::InvalidRow {
+            event_id: self.event_id,
+            column,
+            value: value.to_owned(),
+            expected: expected.to_owned(),
+        };
+        let complexity = Complexity::parse(&self.complexity)
+            .map_err(|e| invalid("complexity", &self.complexity, &e.to_string()))?;
+        let usage_kind = match self.usage_kind.as_deref() {
+            None => None,
+            Some("output") => Some(UsageKind::Output),
+            Some("total") => Some(UsageKind::Total),
+            Some(other) => return Err(invalid("usage_kind", other, "output or total")),
+        };
+        Ok(TelemetryEvent {
+            event_id: Some(self.event_id),
+            run_id: self.run_id,
+            phase_id: self.phase_id,
+            timestamp: self.timestamp.0,
+            category: self.category,
+            complexity,
+            deliverable_count: self.deliverable_count,
+            deliverables_json: self.deliverables_json,
+            predicted_output_tokens: self.predicted_output_tokens,
+            actual_output_tokens: self.actual_output_tokens,
+            selected_budget: self.selected_budget,
+            actual_max_tokens: self.actual_max_tokens,
+            success: self.success,
+            truncated: self.truncated,
+            stop_reason: self.stop_reason,
+            model: self.model,
+            smape_percent: self.smape_percent,
+            waste_ratio: self.waste_ratio,
+            underestimated: self.underestimated,
+            is_truncated_output: self.is_truncated_output,
+            doc_features: DocFeatures {
+                api_reference_required: self.api_reference_required,
+                examples_required: self.examples_required,
+                research_required: self.research_required,
+                usage_guide_required: self.usage_guide_required,
+                context_quality: self.context_quality,
+            },
+            sot: SotFields {
+                is_sot_file: self.is_sot_file,
+                sot_file_name: self.sot_file_name,
+                sot_entry_count_hint: self.sot_entry_count_hint,
+            },
+            created_at: self.created_at.0,
+            estimator_profile: self.estimator_profile,
+            coefficients_hash: self.coefficients_hash,
+            provider: self.provider,
+            usage_kind,
+            run_id_inferred: self.run_id_inferred.unwrap_or(false),
+        })
+    }
+}
+
+/// A row to insert; `event_id` is always assigned by the database.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = token_estimation_v2_events)]
+#[diesel(treat_none_as_default_value = false)]
+struct NewEventRow<'a> {
+    run_id: &'a str,
+    phase_id: &'a str,
+    timestamp: SqlTimestamp,
+    category: &'a str,
+    complexity: &'static str,
+    deliverable_count: i64,
+    deliverables_json: &'a str,
+    predicted_output_tokens: i64,
+    actual_output_tokens: i64,
+    selected_budget: i64,
+    success: bool,
+    truncated: bool,
+    stop_reason: Option<&'a str>,
+    model: &'a str,
+    smape_percent: Option<f64>,
+    waste_ratio: Option<f64>,
+    underestimated: Option<bool>,
+    created_at: SqlTimestamp,
+    is_truncated_output: bool,
+    api_reference_required: Option<bool>,
+    examples_required: Option<bool>,
+    research_required: Option<bool>,
+    usage_guide_required: Option<bool>,
+    context_quality: Option<&'a str>,
+    is_sot_file: Option<bool>,
+    sot_file_name: Option<&'a str>,
+    sot_entry_count_hint: Option<i64>,
+    actual_max_tokens: Option<i64>,
+    estimator_profile: Option<&'a str>,
+    coefficients_hash: Option<&'a str>,
+    provider: Option<&'a str>,
+    usage_kind: Option<&'static str>,
+    stop_reason_kind: Option<&'static str>,
+    run_id_inferred: Option<bool>,
+    idempotency_key: Option<&'a str>,
+}
+
+/// An event ready to insert: its key (of the submitted form) and its possibly backfilled run id.
+struct Prepared {
+    event: TelemetryEvent,
+    key: String,
+}
+
+impl Prepared {
+    fn row(&self) -> NewEventRow<'_> {
+        let e = &self.event;
+        NewEventRow {
+            run_id: &e.run_id,
+            phase_id: &e.phase_id,
+            timestamp: SqlTimestamp(e.timestamp),
+            category: &e.category,
+            complexity: e.complexity.as_str(),
+            deliverable_count: e.deliverable_count,
+            deliverables_json: &e.deliverables_json,
+            predicted_output_tokens: e.predicted_output_tokens,
+            actual_output_tokens: e.actual_output_tokens,
+            selected_budget: e.selected_budget,
+            success: e.success,
+            truncated: e.truncated,
+            stop_reason: e.stop_reason.as_deref(),
+            model: &e.model,
+            smape_percent: e.smape_percent,
+            waste_ratio: e.waste_ratio,
+            underestimated: e.underestimated,
+            created_at: SqlTimestamp(e.created_at),
+            is_truncated_output: e.is_truncated_output,
+            api_reference_required: e.doc_features.api_reference_required,
+            examples_required: e.doc_features.examples_required,
+            research_required: e.doc_features.research_required,
+            usage_guide_required: e.doc_features.usage_guide_required,
+            context_quality: e.doc_features.context_quality.as_deref(),
+            is_sot_file: e.sot.is_sot_file,
+            sot_file_name: e.sot.sot_file_name.as_deref(),
+            sot_entry_count_hint: e.sot.sot_entry_count_hint,
+            actual_max_tokens: e.actual_max_tokens,
+            estimator_profile: e.estimator_profile.as_deref(),
+            coefficients_hash: e.coefficients_hash.as_deref(),
+            provider: e.provider.as_deref(),
+            usage_kind: e.usage_kind.map(UsageKind::as_str),
+            stop_reason_kind: Some(e.stop_reason_kind().as_str()),
+            run_id_inferred: Some(e.run_id_inferred),
+            idempotency_key: Some(&self.key),
+        }
+    }
+}
+
+/// Keys every event, applies the run_id backfill if asked (one lookup per phase id) and creates
+/// missing parents if asked. Runs inside the caller's transaction.
+fn prepare(
+    conn: &mut DbConn,
+    events: &[TelemetryEvent],
+    options: InsertOptions,
+) -> Result<Vec<Prepared>, StoreError> {
+    let mut inferred_runs: HashMap<String, Option<String>> = HashMap::new();
+    let mut prepared = Vec::with_capacity(events.len());
+    for event in events {
+        let key = idempotency_key(event);
+        let mut event = event.clone();
+        if options.backfill_run_id && (event.run_id.is_empty() || event.run_id == "unknown") {
+            let inferred = match inferred_runs.get(&event.phase_id) {
+                Some(run) => run.clone(),
+                None => {
+                    let run = phases::latest_run_for_phase(conn, &event.phase_id)?;
+                    inferred_runs.insert(event.phase_id.clone(), run.clone());
+                    run
+                }
+            };
+            if let Some(run_id) = inferred.filter(|run| !run.is_empty()) {
+                event.run_id = run_id;
+                event.run_id_inferred = true;
+            }
+        }
+        prepared.push(Prepared { event, key });
+    }
+    if options.ensure_parents {
+        let parents: BTreeSet<(&str, &str)> = prepared
+            .iter()
+            .map(|p| (p.event.run_id.as_str(), p.event.phase_id.as_str()))
+            .collect();
+        for (run_id, phase_id) in parents {
+            runs::ensure_run(conn, run_id)?;
+            phases::ensure_phase(conn, run_id, phase_id)?;
+        }
+    }
+    Ok(prepared)
+}
+
+/// Inserts one event in its own transaction; `Ok(None)` when an event with the same idempotency
+/// key is already stored (nothing written), else the new `event_id`.
+pub fn insert_event(
+    conn: &mut DbConn,
+    event: &TelemetryEvent,
+    options: InsertOptions,
+) -> Result<Option<i64>, StoreError> {
+    conn.transaction(|conn| {
+        let prepared = prepare(conn, std::slice::from_ref(event), options)?;
+        let row = prepared[0].row();
+        with_conn!(conn, c => diesel::insert_into(token_estimation_v2_events::table)
+            .values(&row)
+            .on_conflict(ev::idempotency_key)
+            .do_nothing()
+            .returning(ev::event_id)
+            .get_result::<i64>(c)
+            .optional())
+        .context("insert event into token_estimation_v2_events")
+    })
+}
+
+/// Inserts events in one transaction, one multi-row INSERT per chunk of [`INSERT_CHUNK_ROWS`];
+/// events whose idempotency key is already stored (or repeated in `events`) are skipped.
+pub fn insert_events(
+    conn: &mut DbConn,
+    events: &[TelemetryEvent],
+    options: InsertOptions,
+) -> Result<InsertSummary, StoreError> {
+    conn.transaction(|conn| {
+        let prepared = prepare(conn, events, options)?;
+        let mut inserted = 0u64;
+        for chunk in prepared.chunks(INSERT_CHUNK_ROWS) {
+            let rows: Vec<NewEventRow<'_>> = chunk.iter().map(Prepared::row).collect();
+            let n = with_conn!(conn, c => diesel::insert_into(token_estimation_v2_events::table)
+                .values(&rows)
+                .on_conflict(ev::idempotency_key)
+                .do_nothing()
+                .execute(c))
+            .context("insert events into token_estimation_v2_events")?;
+            inserted += n as u64;
+        }
+        Ok(InsertSummary {
+            inserted,
+            duplicates: events.len() as u64 - inserted,
+        })
+    })
+}
+
+/// Builds the boxed, filtered and ordered SELECT of an [`EventQuery`] for the connection in scope.
+macro_rules! filtered_events {
+    ($query:expr) => {{
+        let q: &EventQuery = $query;
+        let mut select = ev::token_estimation_v2_events
+            .select(EventRow::as_select())
+            .into_boxed();
+        if let Some(run_id) = &q.run_id {
+            select = select.filter(ev::run_id.eq(run_id));
+        }
+        if let Some(category) = &q.category {
+            select = select.filter(ev::category.eq(category));
+        }
+        if let Some(complexity) = q.complexity {
+            select = select.filter(ev::complexity.eq(complexity.as_str()));
+        }
+        if let Some(model) = &q.model {
+            select = select.filter(ev::model.eq(model));
+        }
+        if let Some(success) = q.success {
+            select = select.filter(ev::success.eq(success));
+        }
+        if let Some(truncated) = q.truncated {
+            select = select.filter(ev::truncated.eq(truncated));
+        }
+        if let Some(since) = q.since {
+            select = select.filter(ev::timestamp.ge(SqlTimestamp(since)));
+        }
+        if let Some(until) = q.until {
+            select = select.filter(ev::timestamp.lt(SqlTimestamp(until)));
+        }
+        match q.order {
+            EventOrder::Ascending => select.order_by((ev::timestamp.asc(), ev::event_id.asc())),
+            EventOrder::Descending => select.order_by((ev::timestamp.desc(), ev::event_id.desc())),
+        }
+    }};
+}
+
+/// Streams the events matching `query` to `visit`, one row at a time (never the whole table in
+/// memory: SQLite steps the statement, PostgreSQL uses row-by-row mode). Stops at the first error,
+/// from the database, an unreadable row, or `visit`. Returns how many events were visited.
+pub fn for_each_event<E: From<StoreError>>(
+    conn: &mut DbConn,
+    query: &EventQuery,
+    mut visit: impl FnMut(TelemetryEvent) -> Result<(), E>,
+) -> Result<u64, E> {
+    const ACTION: &str = "read token_estimation_v2_events";
+    let mut visited = 0u64;
+    let mut each = |row: QueryResult<EventRow>| -> Result<(), E> {
+        let event = row.context(ACTION)?.into_event()?;
+        visited += 1;
+        visit(event)
+    };
+    match conn {
+        DbConn::Sqlite(c) => {
+            let rows = filtered_events!(query)
+                .load_iter::<EventRow, diesel::connection::DefaultLoadingMode>(c)
+                .context(ACTION)?;
+            rows.into_iter().try_for_each(&mut each)?;
+        }
+        DbConn::Pg(c) => {
+            let rows = filtered_events!(query)
+                .load_iter::<EventRow, diesel::pg::PgRowByRowLoadingMode>(c)
+                .context(ACTION)?;
+            rows.into_iter().try_for_each(&mut each)?;
+        }
+    }
+    Ok(visited)
+}
+
+/// Number of telemetry events.
+pub fn count_events(conn: &mut DbConn) -> Result<i64, StoreError> {
+    with_conn!(conn, c => ev::token_estimation_v2_events.count().get_result(c))
+        .context("count token_estimation_v2_events")
+}
+
+/// Timestamps of the oldest and newest event (`None` when the table is empty).
+pub fn event_time_range(conn: &mut DbConn) -> Result<Option<(Timestamp, Timestamp)>, StoreError> {
+    let (oldest, newest): (Option<SqlTimestamp>, Option<SqlTimestamp>) = with_conn!(conn, c =>
+        ev::token_estimation_v2_events
+            .select((min(ev::timestamp), max(ev::timestamp)))
+            .get_result(c))
+    .context("read the time range of token_estimation_v2_events")?;
+    Ok(oldest.zip(newest).map(|(o, n)| (o.0, n.0)))
+}
+
+/// Deletes the events older than `cutoff`; returns how many were deleted.
+pub(crate) fn delete_events_before(
+    conn: &mut DbConn,
+    cutoff: Timestamp,
+) -> Result<u64, StoreError> {
+    with_conn!(conn, c => diesel::delete(
+        ev::token_estimation_v2_events.filter(ev::timestamp.lt(SqlTimestamp(cutoff))),
+    )
+    .execute(c))
+    .map(|n| n as u64)
+    .context("prune token_estimation_v2_events")
+}

@@ -1,0 +1,15 @@
+//! Integration tests of tel-store: every test body runs on a real SQLite file and, when
+//! `TEL_TEST_PG_URL` is set, on a fresh PostgreSQL database.
+
+#[path = "store/fixture.rs"]
+mod fixture;
+#[path = "store/legacy.rs"]
+mod legacy;
+#[path = "store/migrations.rs"]
+mod migrations;
+#[path = "store/recorder.rs"]
+mod recorder;
+#[path = "store/repository.rs"]
+mod repository;
+#[path = "store/spool.rs"]
+mod spool;

@@ -1,0 +1,246 @@
+//! Repository queries on both backends: exactly-once bulk inserts, filtered streaming reads in both
+//! orders, cascade delete of a run, pruning.
+
+use std::time::Duration;
+
+use tel_core::{Complexity, TelemetryEvent, Timestamp};
+use tel_store::{
+    EventOrder, EventQuery, InsertOptions, NewEscalationEvent, SqlTimestamp, StoreError,
+    count_rows, delete_run, for_each_event, insert_escalation_event, insert_event, insert_events,
+    prune_older_than,
+};
+
+use crate::fixture::{draft, migrated_backends};
+
+/// `n` distinct events, one second apart from 2025-12-24 00:00:00, alternating two runs.
+fn events(n: usize) -> Vec<TelemetryEvent> {
+    let start = Timestamp::parse("2025-12-24 00:00:00").unwrap();
+    (0..n)
+        .map(|i| {
+            let at = Timestamp::from_unix_micros(start.unix_micros() + i as i64 * 1_000_000);
+            let mut d = draft(
+                if i % 2 == 0 {
+                    Complexity::Low
+                } else {
+                    Complexity::High
+                },
+                &["src/a.py"],
+                1000,
+                500 + i as i64,
+            );
+            d.run_id = format!("run-{}", i % 2);
+            d.truncated = i % 3 == 0;
+            d.into_event(at, &Default::default()).unwrap()
+        })
+        .collect()
+}
+
+fn read(conn: &mut tel_store::DbConn, query: &EventQuery) -> Vec<TelemetryEvent> {
+    let mut out = Vec::new();
+    for_each_event::<StoreError>(conn, query, |e| {
+        out.push(e);
+        Ok(())
+    })
+    .unwrap();
+    out
+}
+
+#[test]
+fn bulk_insert_is_exactly_once_across_chunks() {
+    for db in migrated_backends() {
+        let mut conn = db.connect();
+        let batch = events(1203);
+        let first = insert_events(&mut conn, &batch, InsertOptions::RECORDER).unwrap();
+        assert_eq!((first.inserted, first.duplicates), (1203, 0));
+        let again = insert_events(&mut conn, &batch[1000..], InsertOptions::RECORDER).unwrap();
+        assert_eq!((again.inserted, again.duplicates), (0, 203));
+        assert_eq!(
+            insert_event(&mut conn, &batch[0], InsertOptions::RECORDER).unwrap(),
+            None
+        );
+        let counts = count_rows(&mut conn).unwrap();
+        assert_eq!(
+            (
+                counts.token_estimation_v2_events,
+                counts.runs,
+                counts.phases
+            ),
+            (1203, 2, 2)
+        );
+    }
+}
+
+#[test]
+fn exact_inserts_need_existing_parents() {
+    for db in migrated_backends() {
+        let mut conn = db.connect();
+        let err = insert_event(&mut conn, &events(1)[0], InsertOptions::EXACT).unwrap_err();
+        assert!(err.to_string().contains("insert event"), "{err}");
+        assert_eq!(count_rows(&mut conn).unwrap().token_estimation_v2_events, 0);
+    }
+}
+
+#[test]
+fn streaming_reads_filter_and_order_by_timestamp_then_id() {
+    for db in migrated_backends() {
+        let mut conn = db.connect();
+        let mut batch = events(10);
+        // Two events at the same instant: event_id breaks the tie.
+        batch[5].timestamp = batch[4].timestamp;
+        insert_events(&mut conn, &batch, InsertOptions::RECORDER).unwrap();
+        let ascending = read(&mut conn, &EventQuery::default());
+        let keys: Vec<(Timestamp, i64)> = ascending
+            .iter()
+            .map(|e| (e.timestamp, e.event_id.unwrap()))
+            .collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+        let descending = read(
+            &mut conn,
+            &EventQuery {
+                order: EventOrder::Descending,
+                ..Default::default()
+            },
+        );
+        let reversed: Vec<_> = ascending.iter().rev().map(|e| e.event_id).collect();
+        assert_eq!(
+            descending.iter().map(|e| e.event_id).collect::<Vec<_>>(),
+            reversed
+        );
+
+        let run0 = read(
+            &mut conn,
+            &EventQuery {
+                run_id: Some("run-0".into()),
+                ..Default::default()
+            },
+        );
+        assert_eq!(run0.len(), 5);
+        assert!(
+            run0.iter()
+                .all(|e| e.run_id == "run-0" && e.complexity == Complexity::Low)
+        );
+        let high = read(
+            &mut conn,
+            &EventQuery {
+                complexity: Some(Complexity::High),
+                ..Default::default()
+            },
+        );
+        assert_eq!(high.len(), 5);
+        let truncated = read(
+            &mut conn,
+            &EventQuery {
+                truncated: Some(true),
+                ..Default::default()
+            },
+        );
+        assert_eq!(truncated.len(), 4);
+        let window = EventQuery {
+            since: Some(batch[2].timestamp),
+            until: Some(batch[4].timestamp),
+            model: Some("claude-sonnet-4".into()),
+            category: Some("implementation".into()),
+            success: Some(true),
+            ..Default::default()
+        };
+        let in_window = read(&mut conn, &window);
+        assert_eq!(
+            in_window.iter().map(|e| e.timestamp).collect::<Vec<_>>(),
+            [batch[2].timestamp, batch[3].timestamp]
+        );
+        assert_eq!(
+            in_window[0],
+            TelemetryEvent {
+                event_id: in_window[0].event_id,
+                ..batch[2].clone()
+            }
+        );
+    }
+}
+
+#[test]
+fn visitor_errors_stop_the_stream() {
+    for db in migrated_backends() {
+        let mut conn = db.connect();
+        insert_events(&mut conn, &events(5), InsertOptions::RECORDER).unwrap();
+        let mut seen = 0;
+        let result = for_each_event(&mut conn, &EventQuery::default(), |_| {
+            seen += 1;
+            if seen == 2 {
+                Err(StoreError::Legacy("stop".into()))
+            } else {
+                Ok(())
+            }
+        });
+        assert!(result.is_err());
+        assert_eq!(seen, 2);
+    }
+}
+
+#[test]
+fn deleting_a_run_cascades_to_its_events_and_escalations() {
+    for db in migrated_backends() {
+        let mut conn = db.connect();
+        let mut batch = events(2);
+        for (e, (c, p, a, b)) in batch.iter_mut().zip([
+            (Complexity::Low, 100, 95, 200),
+            (Complexity::High, 200, 180, 400),
+        ]) {
+            (
+                e.run_id,
+                e.category,
+                e.complexity,
+                e.predicted_output_tokens,
+                e.actual_output_tokens,
+                e.selected_budget,
+                e.model,
+            ) = (
+                "cascade-run".into(),
+                "test".into(),
+                c,
+                p,
+                a,
+                b,
+                "claude-3".into(),
+            );
+        }
+        insert_events(&mut conn, &batch, InsertOptions::RECORDER).unwrap();
+        insert_escalation_event(
+            &mut conn,
+            &NewEscalationEvent {
+                run_id: "cascade-run".into(),
+                phase_id: "test-phase".into(),
+                timestamp: SqlTimestamp(batch[0].timestamp),
+                attempt_index: 1,
+                reason: "truncation".into(),
+                was_truncated: true,
+                output_utilization: None,
+                escalation_factor: 1.5,
+                base_value: 1000,
+                base_source: "estimation".into(),
+                retry_max_tokens: 1500,
+                selected_budget: None,
+                actual_max_tokens: None,
+                tokens_used: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(delete_run(&mut conn, "cascade-run").unwrap(), 2);
+        let counts = count_rows(&mut conn).unwrap();
+        assert_eq!(counts, tel_store::TableCounts::default());
+    }
+}
+
+#[test]
+fn prune_deletes_only_older_events() {
+    for db in migrated_backends() {
+        let mut conn = db.connect();
+        let batch = events(10);
+        insert_events(&mut conn, &batch, InsertOptions::RECORDER).unwrap();
+        let now = batch[9].timestamp;
+        let pruned = prune_older_than(&mut conn, Duration::from_secs(3), now).unwrap();
+        assert_eq!(pruned.events, 6);
+        let left = read(&mut conn, &EventQuery::default());
+        assert_eq!(left.first().map(|e| e.timestamp), Some(batch[6].timestamp));
+    }
+}

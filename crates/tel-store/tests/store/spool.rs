@@ -1,0 +1,134 @@
+//! Real write failures go to the spool, and `spool replay` writes each spooled event exactly once.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection as _;
+use tel_core::Complexity;
+use tel_store::{
+    ConnectOptions, DatabaseUrl, DbConn, RecordOutcome, Recorder, RecorderConfig, Spool, connect,
+};
+
+use crate::fixture::{TestDb, draft};
+
+fn recorder(url: DatabaseUrl, spool: Spool, busy: Duration) -> Recorder {
+    let env = |name: &str| (name == "TELEMETRY_DB_ENABLED").then(|| "1".to_owned());
+    let mut config = RecorderConfig::from_env(Some(":memory:"), &env).unwrap();
+    (config.url, config.spool, config.connect) =
+        (url, spool, ConnectOptions { busy_timeout: busy });
+    Recorder::new(config).with_warning_sink(|_| {})
+}
+
+#[test]
+fn missing_directory_spools_beside_the_database_then_replays_once() {
+    let db = TestDb::empty_sqlite();
+    let path = db.dir.path().join("missing/dir/tel.db");
+    let url = DatabaseUrl::SqliteFile(path.clone());
+    let err = connect(&url, &ConnectOptions::default())
+        .unwrap_err()
+        .to_string();
+    let dir = db.dir.path().join("missing/dir");
+    assert_eq!(
+        err,
+        format!(
+            "cannot open database sqlite://{}: directory {} does not exist",
+            path.display(),
+            dir.display()
+        )
+    );
+    let spool = Spool::default_for(&url, &|_| None);
+    assert_eq!(
+        spool.path(),
+        db.dir.path().join("missing/dir/tel.db.spool.ndjson")
+    );
+    let rec = recorder(url.clone(), spool.clone(), Duration::from_secs(5));
+    assert!(matches!(
+        rec.record(draft(Complexity::Low, &["a"], 100, 120)),
+        RecordOutcome::Spooled { .. }
+    ));
+    let mode = std::fs::metadata(spool.path())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    let mut conn = connect(&url, &ConnectOptions::default()).unwrap();
+    tel_store::migrate(&mut conn, tel_store::MigrateAction::Apply).unwrap();
+    let first = spool.replay(&mut conn).unwrap();
+    assert_eq!((first.events, first.inserted), (1, 1));
+    assert_eq!(spool.size().unwrap().lines, 0);
+    let second = spool.replay(&mut conn).unwrap();
+    assert_eq!(second.inserted, 0);
+    assert_eq!(tel_store::count_events(&mut conn).unwrap(), 1);
+}
+
+#[test]
+fn locked_database_spools_and_replay_skips_what_was_already_written() {
+    let db = TestDb::empty_sqlite().migrated();
+    let spool = Spool::new(db.dir.path().join("spool.ndjson"));
+    let DbConn::Sqlite(mut locker) = db.connect() else {
+        unreachable!()
+    };
+    locker.batch_execute("BEGIN EXCLUSIVE").unwrap();
+    let rec = recorder(db.url.clone(), spool.clone(), Duration::from_millis(100));
+    let outcome = rec.record(draft(Complexity::Low, &["a"], 100, 120));
+    let RecordOutcome::Spooled { reason } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(reason.contains("locked"), "{reason}");
+    locker.batch_execute("COMMIT").unwrap();
+
+    // The same event spooled twice (e.g. a retry) is still written once.
+    let line = std::fs::read_to_string(spool.path()).unwrap();
+    std::fs::write(
+        spool.path(),
+        [line.as_str(), line.as_str(), "not json\n"].concat(),
+    )
+    .unwrap();
+    let mut conn = db.connect();
+    let summary = spool.replay(&mut conn).unwrap();
+    assert_eq!(
+        (
+            summary.events,
+            summary.inserted,
+            summary.duplicates,
+            summary.kept_unreadable
+        ),
+        (2, 1, 1, 1)
+    );
+    assert_eq!(std::fs::read_to_string(spool.path()).unwrap(), "not json\n");
+    assert_eq!(db.events().len(), 1);
+    assert_eq!(rec.write_failures(), 1);
+}
+
+#[test]
+fn replay_into_an_unusable_database_keeps_the_spool() {
+    let db = TestDb::empty_sqlite();
+    let spool = Spool::new(db.dir.path().join("spool.ndjson"));
+    let rec = recorder(db.url.clone(), spool.clone(), Duration::from_secs(1));
+    // Not migrated: no telemetry table.
+    assert!(matches!(
+        rec.record(draft(Complexity::Low, &["a"], 100, 120)),
+        RecordOutcome::Spooled { .. }
+    ));
+    let before = std::fs::read_to_string(spool.path()).unwrap();
+    assert!(spool.replay(&mut db.connect()).is_err());
+    assert_eq!(std::fs::read_to_string(spool.path()).unwrap(), before);
+}
+
+#[test]
+fn default_spool_for_postgres_hides_the_password() {
+    let url = DatabaseUrl::Postgres("postgres://tel:secret@db/tel".into());
+    let env = |name: &str| (name == "HOME").then(|| "/home/u".to_owned());
+    let spool = Spool::default_for(&url, &env);
+    let text = spool.path().display().to_string();
+    assert!(
+        text.starts_with("/home/u/.local/share/tel/spool-") && text.ends_with(".ndjson"),
+        "{text}"
+    );
+    let other = Spool::default_for(
+        &DatabaseUrl::Postgres("postgres://tel:other@db/tel".into()),
+        &env,
+    );
+    assert_eq!(spool, other, "the hash is of the redacted URL");
+}

@@ -1,0 +1,1 @@
+DROP TABLE token_estimation_v2_events;

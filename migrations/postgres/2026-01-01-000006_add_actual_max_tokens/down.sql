@@ -1,0 +1,1 @@
+ALTER TABLE token_estimation_v2_events DROP COLUMN actual_max_tokens;

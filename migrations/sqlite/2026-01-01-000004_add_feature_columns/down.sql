@@ -1,0 +1,6 @@
+ALTER TABLE token_estimation_v2_events DROP COLUMN context_quality;
+ALTER TABLE token_estimation_v2_events DROP COLUMN usage_guide_required;
+ALTER TABLE token_estimation_v2_events DROP COLUMN research_required;
+ALTER TABLE token_estimation_v2_events DROP COLUMN examples_required;
+ALTER TABLE token_estimation_v2_events DROP COLUMN api_reference_required;
+ALTER TABLE token_estimation_v2_events DROP COLUMN is_truncated_output;
