@@ -60,3 +60,53 @@ fn generate_rejects_an_unknown_format_as_a_usage_error() {
     let run = tel(&["generate", "--format", "xml"]);
     assert_eq!(run.status.code(), Some(2), "{run:?}");
 }
+
+#[test]
+fn generate_into_a_new_database_is_idempotent_per_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("synthetic.db").display());
+    let insert = |seed: &str| {
+        let run = tel(&[
+            "generate",
+            "--events",
+            "300",
+            "--seed",
+            seed,
+            "--format",
+            "db",
+            "--json",
+            "--database-url",
+            &url,
+        ]);
+        assert!(run.status.success(), "{run:?}");
+        let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        (
+            report["inserted"].as_u64().unwrap(),
+            report["duplicates"].as_u64().unwrap(),
+        )
+    };
+    assert_eq!(insert("5"), (300, 0));
+    assert_eq!(
+        insert("5"),
+        (0, 300),
+        "the same seed again stores nothing new"
+    );
+    assert_eq!(insert("6"), (300, 0));
+}
+
+#[test]
+fn generate_refuses_an_output_file_with_the_database_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("x.db").display());
+    let run = tel(&[
+        "generate",
+        "--format",
+        "db",
+        "--output",
+        "x.ndjson",
+        "--database-url",
+        &url,
+    ]);
+    assert_eq!(run.status.code(), Some(1), "{run:?}");
+    assert!(String::from_utf8_lossy(&run.stderr).contains("--output x.ndjson"));
+}
