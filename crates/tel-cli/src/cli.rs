@@ -37,6 +37,9 @@ pub enum Command {
     Estimate(crate::cmd::estimate::EstimateArgs),
     /// Replay an estimator profile over recorded telemetry.
     Replay(crate::cmd::replay::ReplayArgs),
+    /// Generate deterministic synthetic telemetry (NDJSON in the original export format).
+    #[command(after_help = crate::cmd::generate::EXAMPLES)]
+    Generate(crate::cmd::generate::GenerateArgs),
     /// Report on the database: risk and cost against targets, triage, strata, tuning decision.
     Report(ReportArgs),
     /// Check sample-collection readiness: clean samples per category × complexity × bucket.

@@ -11,3 +11,5 @@ mod report;
 
 #[path = "cli/calibrate_simulate.rs"]
 mod calibrate_simulate;
+#[path = "cli/generate.rs"]
+mod generate;

@@ -5,6 +5,7 @@ pub mod coefficients;
 pub mod estimate;
 pub mod export;
 mod fields;
+pub mod generate;
 pub mod import;
 pub mod legacy_log;
 pub mod legacy_replay;

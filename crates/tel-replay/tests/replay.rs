@@ -25,3 +25,6 @@ mod calibrate;
 mod html_browser;
 #[path = "replay/simulate.rs"]
 mod simulate;
+
+#[path = "replay/generate.rs"]
+mod generate;

@@ -6,6 +6,7 @@ pub mod coverage;
 mod db;
 pub mod estimate;
 mod events;
+pub mod generate;
 pub mod migrate;
 pub mod profiles;
 pub mod prune;
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Profiles(args) => profiles::run(&args),
         Command::Estimate(args) => estimate::run(&args),
+        Command::Generate(args) => generate::run(&args),
         Command::Replay(args) => replay::run(args),
         Command::Migrate(args) => migrate::run(&args),
         Command::Status(args) => status::run(&args),

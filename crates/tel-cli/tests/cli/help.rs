@@ -14,7 +14,13 @@ fn help(args: &[&str]) -> String {
 
 #[test]
 fn help_snapshots() {
-    for command in [&[][..], &["report"], &["coverage"], &["completions"]] {
+    for command in [
+        &[][..],
+        &["report"],
+        &["coverage"],
+        &["completions"],
+        &["generate"],
+    ] {
         let name = if command.is_empty() {
             "tel".to_owned()
         } else {

@@ -1,0 +1,135 @@
+//! Who predicts a synthetic phase: the estimator under test, or an oracle that knows the ground truth.
+
+use serde_json::Value;
+use tel_core::estimator::{EmptyWorkspace, EstimateInput, Estimator, TokenEstimate};
+use tel_core::{DocFeatures, SotFields};
+
+use super::phase::Phase;
+use super::truth::GroundTruth;
+
+/// What an estimator said about one phase before the call.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Prediction {
+    /// Predicted output tokens.
+    pub predicted_output_tokens: i64,
+    /// Intended budget (`select_budget`); 0 when none was selected.
+    pub selected_budget: i64,
+    /// Category the estimator decided (recorded as the event's category).
+    pub category: String,
+    /// DOC_SYNTHESIS features the estimator derived.
+    pub doc_features: DocFeatures,
+    /// SOT fields the estimator derived.
+    pub sot: SotFields,
+}
+
+/// Predicts phases for the generator. Must be deterministic: the generated stream depends on it.
+pub trait Predictor {
+    /// The estimator profile id recorded with each event, if any.
+    fn profile(&self) -> Option<&str>;
+    /// The prediction and budget for one phase.
+    fn predict(&self, phase: &Phase) -> Prediction;
+}
+
+/// An estimator profile with an empty workspace (generated files do not exist, so every deliverable is
+/// priced as new), recording what the original call site recorded (telemetry.md §2.7).
+#[derive(Debug, Clone, Default)]
+pub struct EstimatorPredictor {
+    estimator: Estimator,
+}
+
+impl EstimatorPredictor {
+    /// Predicts with `estimator`.
+    pub fn new(estimator: Estimator) -> Self {
+        Self { estimator }
+    }
+}
+
+impl Predictor for EstimatorPredictor {
+    fn profile(&self) -> Option<&str> {
+        Some(&self.estimator.profile().id)
+    }
+
+    fn predict(&self, phase: &Phase) -> Prediction {
+        let deliverables = Value::Array(
+            phase
+                .deliverables
+                .iter()
+                .cloned()
+                .map(Value::String)
+                .collect(),
+        );
+        let complexity = phase.complexity.as_str();
+        let input = EstimateInput {
+            deliverables: &deliverables,
+            category: phase.category,
+            complexity,
+            scope_paths: Some(&phase.scope_paths),
+            task_description: &phase.task_description,
+        };
+        let estimate = self.estimator.estimate(&input, &EmptyWorkspace);
+        Prediction {
+            predicted_output_tokens: estimate.estimated_tokens,
+            selected_budget: self.estimator.select_budget(&estimate, complexity),
+            doc_features: doc_features(&estimate),
+            sot: sot_fields(&estimate),
+            category: estimate.category,
+        }
+    }
+}
+
+/// The DOC_SYNTHESIS fields the writer stores: set only when the estimator derived them.
+fn doc_features(estimate: &TokenEstimate) -> DocFeatures {
+    let Some(features) = estimate.doc_features else {
+        return DocFeatures::default();
+    };
+    DocFeatures {
+        api_reference_required: Some(features.api_reference_required),
+        examples_required: Some(features.examples_required),
+        research_required: Some(features.research_required),
+        usage_guide_required: Some(features.usage_guide_required),
+        context_quality: estimate.context_quality.map(|q| q.as_str().to_owned()),
+    }
+}
+
+/// The SOT fields the writer stores for `doc_sot_update` estimates (NULL otherwise).
+fn sot_fields(estimate: &TokenEstimate) -> SotFields {
+    if estimate.category != "doc_sot_update" {
+        return SotFields::default();
+    }
+    SotFields {
+        is_sot_file: Some(true),
+        sot_file_name: estimate.sot_file_name.clone(),
+        sot_entry_count_hint: Some(estimate.deliverable_count),
+    }
+}
+
+/// Predicts the ground truth's median need, scaled by `bias`, with budget `max(8192, ⌊1.5 × prediction⌋)`
+/// capped at 64,000. A perfect-median reference for calibration and simulation tests.
+#[derive(Debug, Clone)]
+pub struct OraclePredictor {
+    /// The truth the generator samples from.
+    pub truth: GroundTruth,
+    /// Multiplies every prediction (1.0 = unbiased median).
+    pub bias: f64,
+}
+
+impl Predictor for OraclePredictor {
+    fn profile(&self) -> Option<&str> {
+        Some("oracle")
+    }
+
+    fn predict(&self, phase: &Phase) -> Prediction {
+        let median = self.truth.median_need(
+            phase.category,
+            phase.complexity,
+            phase.kinds.iter().copied(),
+        );
+        let predicted = (median * self.bias) as i64;
+        Prediction {
+            predicted_output_tokens: predicted,
+            selected_budget: (predicted as f64 * 1.5).clamp(8192.0, 64_000.0) as i64,
+            category: phase.category.to_owned(),
+            ..Prediction::default()
+        }
+    }
+}
