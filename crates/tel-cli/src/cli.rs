@@ -29,6 +29,9 @@ pub struct GlobalArgs {
 /// Every `tel` command.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Quickstart: generate a SQLite database of telemetry, replay, report and write the HTML report.
+    #[command(after_help = crate::cmd::demo::EXAMPLES)]
+    Demo(crate::cmd::demo::DemoArgs),
     /// Print the estimator profiles tel knows.
     #[command(after_help = crate::cmd::profiles::EXAMPLES)]
     Profiles(crate::cmd::profiles::ProfilesArgs),

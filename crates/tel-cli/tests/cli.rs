@@ -1,5 +1,11 @@
 //! Integration tests of the `tel` binary.
 
+#[path = "cli/support.rs"]
+mod support;
+
+#[path = "cli/demo.rs"]
+mod demo;
+
 #[path = "cli/store_commands.rs"]
 mod store_commands;
 

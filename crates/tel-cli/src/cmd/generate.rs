@@ -145,7 +145,7 @@ fn prepare_schema(conn: &mut DbConn) -> anyhow::Result<()> {
 }
 
 /// Inserts the stream in batches of [`DB_BATCH`], one transaction each, creating run and phase rows.
-fn insert_all(
+pub(crate) fn insert_all(
     conn: &mut DbConn,
     events: impl Iterator<Item = TelemetryEvent>,
 ) -> anyhow::Result<InsertSummary> {

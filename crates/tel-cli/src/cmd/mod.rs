@@ -4,6 +4,7 @@ pub mod calibrate;
 pub mod completions;
 pub mod coverage;
 mod db;
+pub mod demo;
 pub mod estimate;
 mod events;
 pub mod generate;
@@ -24,6 +25,7 @@ use crate::cli::{Cli, Command};
 /// Runs one parsed command line and returns its exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Demo(args) => demo::run(&args, &cli.global),
         Command::Profiles(args) => profiles::run(&args),
         Command::Estimate(args) => estimate::run(&args),
         Command::Generate(args) => generate::run(&args),

@@ -1,0 +1,144 @@
+//! `tel demo`: the quickstart — a fresh SQLite database of generated telemetry, replayed, reported and drawn.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::rc::Rc;
+
+use anyhow::Context as _;
+use clap::Args;
+use tel_core::estimator::{EmptyWorkspace, Estimator, Profile};
+use tel_replay::estimate::EstimatorPredictor;
+use tel_replay::generate::{GenerateConfig, generate};
+use tel_replay::replay::{NamedPredictor, Replay, ReplayOptions, render_table, stored_prediction};
+use tel_replay::report::{ReportBuilder, ReportOptions};
+use tel_store::{
+    ConnectOptions, DatabaseUrl, DbConn, EventQuery, MigrateAction, StoreError, connect,
+    for_each_event, migrate,
+};
+
+use crate::cli::GlobalArgs;
+use crate::cmd::generate::insert_all;
+use crate::cmd::report;
+
+/// `--help` examples.
+pub const EXAMPLES: &str = "Examples:
+  tel demo
+  tel demo --dir /tmp/tel-demo --events 20000 --seed 7
+
+Re-running is safe: the demo database in DIR is recreated from the same seed each time.";
+
+/// Arguments of `tel demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Directory for the demo database and the HTML report (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "tel-demo")]
+    pub dir: PathBuf,
+    /// Number of generated events.
+    #[arg(long, default_value_t = 5000)]
+    pub events: u64,
+    /// Generator seed: the same seed always yields the same database.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+/// Historical profiles replayed next to the stored (v2-head) predictions.
+const REPLAYED_PROFILES: [&str; 3] = ["v2-head", "v5v6", "v1"];
+
+/// Runs `tel demo`.
+pub fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(&args.dir)
+        .with_context(|| format!("cannot create the demo directory {}", args.dir.display()))?;
+    let db_path = args.dir.join("tel.db");
+    remove_database(&db_path)?;
+    let url = DatabaseUrl::SqliteFile(db_path.clone());
+    let mut conn = connect(&url, &ConnectOptions::default())?;
+    migrate(&mut conn, MigrateAction::Apply).with_context(|| format!("migrate {url}"))?;
+    let summary = insert_all(
+        &mut conn,
+        generate(GenerateConfig::new(args.events, args.seed)),
+    )
+    .with_context(|| format!("insert generated events into {url}"))?;
+    let say = |text: String| {
+        if !global.quiet {
+            eprintln!("{text}");
+        }
+    };
+    say(format!(
+        "demo: generated {} events (seed {}) into {url}",
+        summary.inserted, args.seed
+    ));
+
+    let mut stdout = std::io::stdout().lock();
+    let replay = replay(&mut conn)?;
+    writeln!(
+        stdout,
+        "Replay: stored predictions vs historical estimator profiles"
+    )?;
+    render_table(&replay, &mut stdout)?;
+
+    let mut builder = ReportBuilder::new(ReportOptions::default());
+    stream(&mut conn, |event| builder.push(&event))?;
+    let report = builder.finish();
+    let source = url.to_string();
+    writeln!(stdout)?;
+    stdout.write_all(report::human(&report, &source).as_bytes())?;
+    let html_path = args.dir.join("report.html");
+    report::write_html(&report, &source, &html_path)?;
+
+    say(format!(
+        "\ndemo: done\n  database     {}\n  HTML report  {}\nnext:\n  tel report --database-url {url} --json\n  tel replay --database-url {url} --profile v1\n  tel export --database-url {url} | head",
+        db_path.display(),
+        html_path.display(),
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Replays the stored predictions and [`REPLAYED_PROFILES`] (empty workspace) over every event.
+fn replay(conn: &mut DbConn) -> anyhow::Result<tel_replay::replay::ReplayReport> {
+    let mut predictors = vec![NamedPredictor {
+        name: "stored".to_owned(),
+        predictor: Box::new(stored_prediction),
+    }];
+    for name in REPLAYED_PROFILES {
+        let profile = Profile::builtin(name).context("builtin profile")?;
+        predictors.push(NamedPredictor {
+            name: name.to_owned(),
+            predictor: Box::new(EstimatorPredictor::new(
+                Estimator::new(profile),
+                Rc::new(EmptyWorkspace),
+            )),
+        });
+    }
+    let mut replay = Replay::new(predictors, ReplayOptions::default());
+    stream(conn, |event| {
+        replay.push(&event);
+    })?;
+    Ok(replay.finish())
+}
+
+fn stream(
+    conn: &mut DbConn,
+    mut visit: impl FnMut(tel_core::TelemetryEvent),
+) -> anyhow::Result<()> {
+    for_each_event(conn, &EventQuery::default(), |event| {
+        visit(event);
+        Ok::<(), StoreError>(())
+    })?;
+    Ok(())
+}
+
+/// Removes a previous demo database with its WAL files, so re-runs start from the same state.
+fn remove_database(path: &Path) -> anyhow::Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => {
+                return Err(err).with_context(|| format!("cannot remove {}", file.display()));
+            }
+        }
+    }
+    Ok(())
+}
