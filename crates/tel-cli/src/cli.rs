@@ -58,6 +58,12 @@ pub enum Command {
     /// Delete telemetry older than a given age (then VACUUM on SQLite).
     #[command(after_help = crate::cmd::prune::EXAMPLES)]
     Prune(crate::cmd::prune::PruneArgs),
+    /// Export stored events: the original NDJSON (byte-exact), --extended, or CSV.
+    #[command(after_help = crate::cmd::export::EXAMPLES)]
+    Export(crate::cmd::export::ExportArgs),
+    /// Import NDJSON, CSV or executor logs; all or nothing unless --skip-invalid, idempotent.
+    #[command(after_help = crate::cmd::import::EXAMPLES)]
+    Import(crate::cmd::import::ImportArgs),
 }
 
 /// The database options every database command takes.

@@ -5,6 +5,9 @@ pub mod coverage;
 mod db;
 pub mod estimate;
 mod events;
+pub mod export;
+mod filters;
+pub mod import;
 pub mod migrate;
 pub mod profiles;
 pub mod prune;
@@ -32,5 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::run(&args, &cli.global),
         Command::Coverage(args) => coverage::run(&args, &cli.global),
         Command::Completions(args) => completions::run(&args),
+        Command::Export(args) => export::run(&args),
+        Command::Import(args) => import::run(&args, &cli.global),
     }
 }
