@@ -8,3 +8,6 @@ mod help;
 
 #[path = "cli/report.rs"]
 mod report;
+
+#[path = "cli/export_import_replay.rs"]
+mod export_import_replay;
