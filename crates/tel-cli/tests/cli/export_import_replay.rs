@@ -282,3 +282,38 @@ fn default_replay_csv_has_one_row_per_event_and_a_column_per_estimator() {
     );
     assert_eq!(lines.count(), 28);
 }
+
+/// `n` original-format lines, newest first, with distinct timestamps (the export order).
+fn generated_export(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            let age = i as u64;
+            let (day, hour, minute) = (1 + age / 1440, (age / 60) % 24, age % 60);
+            let category = ["docs", "implementation", "tests"][i % 3];
+            let complexity = ["low", "medium", "high"][i % 3];
+            format!(
+                r#"{{"run_id": "run-{run}", "phase_id": "phase-{i}", "timestamp": "2025-11-{dd:02}T{hh:02}:{mm:02}:00", "category": "{category}", "complexity": "{complexity}", "deliverable_count": 1, "deliverables": ["src/f{i}.py"], "predicted_output_tokens": 1000, "actual_output_tokens": 800, "selected_budget": 4096, "success": true, "truncated": false, "stop_reason": "end_turn", "model": "m", "smape_percent": 22.22222222222222, "waste_ratio": 1.25, "underestimated": false}}"#,
+                run = i % 7,
+                dd = 28 - day,
+                hh = 23 - hour,
+                mm = 59 - minute,
+            )
+        })
+        .map(|line| line + "\n")
+        .collect()
+}
+
+#[test]
+fn import_of_several_batches_round_trips_generated_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = generated_export(2500);
+    let file = dir.path().join("generated.ndjson");
+    std::fs::write(&file, &text).unwrap();
+    let db = fresh_db(dir.path(), "tel.db");
+    let imported = ok(tel(&db, &["import", file.to_str().unwrap()]));
+    assert!(String::from_utf8_lossy(&imported.stdout).starts_with("2500 new, 0 already present"));
+    assert_eq!(
+        String::from_utf8(ok(tel(&db, &["export"])).stdout).unwrap(),
+        text
+    );
+}
