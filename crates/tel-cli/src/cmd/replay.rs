@@ -41,7 +41,10 @@ pub struct ReplayArgs {
     #[command(flatten)]
     db: DbArgs,
     /// Reproduce the original replay tool's output byte for byte (analysis.md A2); no filters.
-    #[arg(long, conflicts_with_all = ["coefficients", "include_truncated", "json", "csv"])]
+    #[arg(long, conflicts_with_all = [
+        "coefficients", "include_truncated", "json", "csv",
+        "run_id", "category", "complexity", "model", "since", "until", "success_only",
+    ])]
     pub legacy: bool,
     /// With --legacy: read `[TokenEstimationV2]` lines from this log file instead of the database.
     #[arg(long, value_name = "FILE", requires = "legacy")]

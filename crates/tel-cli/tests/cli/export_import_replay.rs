@@ -317,3 +317,11 @@ fn import_of_several_batches_round_trips_generated_data() {
         text
     );
 }
+
+#[test]
+fn legacy_replay_refuses_filters_it_never_had() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fresh_db(dir.path(), "tel.db");
+    let refused = tel(&db, &["replay", "--legacy", "--category", "docs"]);
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+}

@@ -14,7 +14,15 @@ fn help(args: &[&str]) -> String {
 
 #[test]
 fn help_snapshots() {
-    for command in [&[][..], &["report"], &["coverage"], &["completions"]] {
+    for command in [
+        &[][..],
+        &["report"],
+        &["coverage"],
+        &["completions"],
+        &["export"],
+        &["import"],
+        &["replay"],
+    ] {
         let name = if command.is_empty() {
             "tel".to_owned()
         } else {
