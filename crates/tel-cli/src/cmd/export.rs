@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use tel_core::TelemetryEvent;
 use tel_replay::export::{ExportFormat, ExportWriter, export_header};
-use tel_store::{DbConn, EventOrder, EventQuery, StoreError, for_each_event};
+use tel_store::{DbConn, EventOrder, EventQuery, count_matching_events, for_each_event};
 
 use crate::cli::DbArgs;
 use crate::cmd::filters::EventFilterArgs;
@@ -57,7 +57,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     };
     // One read transaction: the header's count and the streamed rows see the same data.
     conn.transaction(|conn| -> anyhow::Result<()> {
-        let total = for_each_event(conn, &query, |_| Ok::<(), StoreError>(()))?;
+        let total = count_matching_events(conn, &query)?;
         eprint!("{}", export_header(total));
         match &args.output {
             Some(path) => write_atomically(path, |out| stream(conn, &query, out, format, args.extended)),
