@@ -325,3 +325,29 @@ fn legacy_replay_refuses_filters_it_never_had() {
     let refused = tel(&db, &["replay", "--legacy", "--category", "docs"]);
     assert_eq!(refused.status.code(), Some(2), "{refused:?}");
 }
+
+#[test]
+fn extended_csv_and_the_build132_log_import_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(db) = migrated_snapshot(dir.path()) else {
+        return;
+    };
+    let csv = dir.path().join("all.csv");
+    let csv_text = csv.to_str().unwrap();
+    ok(tel(
+        &db,
+        &["export", "--format", "csv", "--extended", "-o", csv_text],
+    ));
+    let target = fresh_db(dir.path(), "target.db");
+    ok(tel(&target, &["import", csv_text]));
+    assert_eq!(
+        ok(tel(&target, &["export"])).stdout,
+        ok(tel(&db, &["export"])).stdout
+    );
+
+    let log = real_data().unwrap().join("build132_telemetry_samples.log");
+    let logs_db = fresh_db(dir.path(), "logs.db");
+    let imported = ok(tel(&logs_db, &["import", log.to_str().unwrap(), "--json"]));
+    let summary: serde_json::Value = serde_json::from_slice(&imported.stdout).unwrap();
+    assert_eq!(summary["inserted"], 14);
+}
