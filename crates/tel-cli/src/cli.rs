@@ -70,6 +70,12 @@ pub enum Command {
     /// Replay budget policies over stored events: truncation (with unknowns), slack, cost, pinball loss.
     #[command(after_help = crate::cmd::simulate::EXAMPLES)]
     Simulate(Box<crate::cmd::simulate::SimulateArgs>),
+    /// Export stored events: the original NDJSON (byte-exact), --extended, or CSV.
+    #[command(after_help = crate::cmd::export::EXAMPLES)]
+    Export(crate::cmd::export::ExportArgs),
+    /// Import NDJSON, CSV or executor logs; all or nothing unless --skip-invalid, idempotent.
+    #[command(after_help = crate::cmd::import::EXAMPLES)]
+    Import(crate::cmd::import::ImportArgs),
 }
 
 /// The database options every database command takes.

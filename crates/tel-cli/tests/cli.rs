@@ -17,5 +17,7 @@ mod report;
 
 #[path = "cli/calibrate_simulate.rs"]
 mod calibrate_simulate;
+#[path = "cli/export_import_replay.rs"]
+mod export_import_replay;
 #[path = "cli/generate.rs"]
 mod generate;

@@ -25,6 +25,7 @@ pub use idempotency::idempotency_key;
 pub use legacy::{AdoptionReport, OrphanEvent, event_table_columns};
 pub use migrate::{MigrateAction, MigrateReport, MigrationState, migrate, migration_state};
 pub use models::escalations::{NewEscalationEvent, insert_escalation_event};
+pub use models::events::count_matching_events;
 pub use models::events::{
     EventOrder, EventQuery, InsertOptions, InsertSummary, count_events, event_time_range,
     for_each_event, insert_event, insert_events,

@@ -7,7 +7,10 @@ mod db;
 pub mod demo;
 pub mod estimate;
 mod events;
+pub mod export;
+mod filters;
 pub mod generate;
+pub mod import;
 pub mod migrate;
 pub mod profiles;
 pub mod prune;
@@ -40,5 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::run(&args, &cli.global),
         Command::Coverage(args) => coverage::run(&args, &cli.global),
         Command::Completions(args) => completions::run(&args),
+        Command::Export(args) => export::run(&args),
+        Command::Import(args) => import::run(&args, &cli.global),
     }
 }

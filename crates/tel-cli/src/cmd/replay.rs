@@ -1,6 +1,7 @@
-//! `tel replay`: re-run an estimator profile over recorded telemetry (legacy log mode for now).
+//! `tel replay`: re-run estimators over recorded telemetry — the censoring-aware replay (default) or the
+//! original tool's output byte for byte (`--legacy`, from the database or a log file).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
@@ -8,65 +9,220 @@ use std::rc::Rc;
 use anyhow::{Context as _, bail};
 use clap::Args;
 use tel_core::estimator::{EmptyWorkspace, Estimator, Profile, Workspace};
+use tel_core::{AccuracyOptions, TelemetryEvent};
+use tel_replay::coefficients::load_coefficients;
 use tel_replay::estimate::EstimatorPredictor;
 use tel_replay::legacy_log::parse_legacy_line;
 use tel_replay::legacy_replay::{LegacySample, SampleSource, render_legacy, replay_legacy};
+use tel_replay::replay::{
+    NamedPredictor, Replay, ReplayCsvWriter, ReplayOptions, render_table, stored_prediction,
+};
 use tel_replay::workspace_dir::DirectoryWorkspace;
+use tel_store::{EventOrder, EventQuery, for_each_event};
+
+use crate::cli::DbArgs;
+use crate::cmd::filters::EventFilterArgs;
+
+/// `--help` examples.
+pub const EXAMPLES: &str = "Examples:
+  tel replay                                   # stored predictions vs v2-head, censoring-aware
+  tel replay --profile v2-head --coefficients fitted.toml --json
+  tel replay --category docs --csv > per-event.csv
+  tel replay --legacy                          # the original replay tool's output, from the database
+  tel replay --legacy --log build132_telemetry_samples.log --profile v2-head";
+
+/// The profile replayed when none is given.
+const DEFAULT_PROFILE: &str = "v2-head";
 
 /// Arguments of `tel replay`.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Example:\n  tel replay --legacy --log build132_telemetry_samples.log --profile v2-head"
-)]
+#[command(after_help = EXAMPLES)]
 pub struct ReplayArgs {
-    /// Reproduce the original replay tool's output byte for byte (analysis.md A2).
-    #[arg(long)]
+    #[command(flatten)]
+    db: DbArgs,
+    /// Reproduce the original replay tool's output byte for byte (analysis.md A2); no filters.
+    #[arg(long, conflicts_with_all = [
+        "coefficients", "include_truncated", "json", "csv",
+        "run_id", "category", "complexity", "model", "since", "until", "success_only",
+    ])]
     pub legacy: bool,
-    /// Read `[TokenEstimationV2]` lines from this log file instead of a database.
-    #[arg(long, value_name = "FILE")]
+    /// With --legacy: read `[TokenEstimationV2]` lines from this log file instead of the database.
+    #[arg(long, value_name = "FILE", requires = "legacy")]
     pub log: Option<PathBuf>,
-    /// Estimator profile to replay (see `tel profiles`).
-    #[arg(long, default_value = "v2-head")]
-    pub profile: String,
+    /// Estimator profile to replay (see `tel profiles`); repeatable [default: v2-head].
+    #[arg(long = "profile", value_name = "PROFILE")]
+    pub profiles: Vec<String>,
+    /// Coefficients file to replay as an estimator; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub coefficients: Vec<PathBuf>,
     /// Directory the estimator may inspect (default: an empty workspace, reproducible).
     #[arg(long, value_name = "DIR")]
     pub workspace: Option<PathBuf>,
+    /// Add truncated events to SMAPE with their observed actual (labelled optimistic).
+    #[arg(long)]
+    pub include_truncated: bool,
+    /// Print the report as JSON (schema in docs/REPLAY.md).
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print one CSV row per event with every estimator's prediction.
+    #[arg(long)]
+    pub csv: bool,
+    #[command(flatten)]
+    filters: EventFilterArgs,
 }
 
 /// Runs `tel replay`.
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
-    let (true, Some(log)) = (args.legacy, args.log.as_ref()) else {
-        bail!(
-            "only `tel replay --legacy --log FILE` is available until the database store is wired in"
-        );
-    };
-    let profile = Profile::builtin(&args.profile).with_context(|| {
-        format!(
-            "unknown profile {:?}: expected one of {}",
-            args.profile,
-            Profile::builtin_names().join(", ")
-        )
-    })?;
     let workspace: Rc<dyn Workspace> = match &args.workspace {
         Some(dir) => Rc::new(DirectoryWorkspace::new(dir.clone())),
         None => Rc::new(EmptyWorkspace),
     };
-    let file =
-        std::fs::File::open(log).with_context(|| format!("cannot open {}", log.display()))?;
-    let mut samples = Vec::new();
-    for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line =
-            line.with_context(|| format!("{}:{}: cannot read line", log.display(), i + 1))?;
-        if let Some(sample) = parse_legacy_line(&line) {
-            samples.push(LegacySample::from_log(&sample));
-        }
+    if args.legacy {
+        legacy(&args, workspace)
+    } else {
+        censoring_aware(&args, workspace)
     }
+}
+
+fn builtin_profile(name: &str) -> anyhow::Result<Profile> {
+    Profile::builtin(name).with_context(|| {
+        format!(
+            "unknown profile {name:?}: expected one of {}",
+            Profile::builtin_names().join(", ")
+        )
+    })
+}
+
+/// Streams the stored events matching `query` to `visit`.
+fn read_events(
+    db: &DbArgs,
+    query: &EventQuery,
+    visit: impl FnMut(TelemetryEvent) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let (url, mut conn) = db.open()?;
+    for_each_event(&mut conn, query, visit).with_context(|| {
+        format!("cannot replay from {url} (a new or legacy database must be migrated first: tel migrate)")
+    })?;
+    Ok(())
+}
+
+/// The original tool: one profile, every stored event newest first (or the log's lines).
+fn legacy(args: &ReplayArgs, workspace: Rc<dyn Workspace>) -> anyhow::Result<ExitCode> {
+    let profile = match args.profiles.as_slice() {
+        [] => builtin_profile(DEFAULT_PROFILE)?,
+        [one] => builtin_profile(one)?,
+        _ => bail!(
+            "--legacy replays one profile; got {}",
+            args.profiles.join(", ")
+        ),
+    };
+    let mut samples = Vec::new();
+    let (source, origin) = match &args.log {
+        Some(log) => {
+            let file = std::fs::File::open(log)
+                .with_context(|| format!("cannot open {}", log.display()))?;
+            for (i, line) in BufReader::new(file).lines().enumerate() {
+                let line =
+                    line.with_context(|| format!("{}:{}: cannot read line", log.display(), i + 1))?;
+                if let Some(sample) = parse_legacy_line(&line) {
+                    samples.push(LegacySample::from_log(&sample));
+                }
+            }
+            (SampleSource::LogFile, log.display().to_string())
+        }
+        None => {
+            // The original read every row, unfiltered, by timestamp then event_id descending.
+            let query = EventQuery {
+                order: EventOrder::Descending,
+                ..EventQuery::default()
+            };
+            read_events(&args.db, &query, |event| {
+                samples.push(LegacySample::from_event(&event));
+                Ok(())
+            })?;
+            (SampleSource::Db, args.db.url()?.to_string())
+        }
+    };
     let mut predictor = EstimatorPredictor::new(Estimator::new(profile), workspace);
     let replay = replay_legacy(&samples, &mut predictor)
-        .with_context(|| format!("{}: cannot replay", log.display()))?;
+        .with_context(|| format!("{origin}: cannot replay"))?;
     let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
     let mut out = stdout.lock();
-    render_legacy(&replay, SampleSource::LogFile, &mut out, &mut stderr.lock())?;
+    render_legacy(&replay, source, &mut out, &mut stderr.lock())?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `stored`, then each profile, then each coefficients file.
+fn predictors(
+    args: &ReplayArgs,
+    workspace: &Rc<dyn Workspace>,
+) -> anyhow::Result<Vec<NamedPredictor>> {
+    let estimator = |profile: Profile| -> Box<EstimatorPredictor> {
+        Box::new(EstimatorPredictor::new(
+            Estimator::new(profile),
+            Rc::clone(workspace),
+        ))
+    };
+    let mut predictors = vec![NamedPredictor {
+        name: "stored".into(),
+        predictor: Box::new(stored_prediction),
+    }];
+    let defaults = [DEFAULT_PROFILE.to_owned()];
+    let profiles = if args.profiles.is_empty() && args.coefficients.is_empty() {
+        &defaults[..]
+    } else {
+        &args.profiles[..]
+    };
+    for name in profiles {
+        predictors.push(NamedPredictor {
+            name: name.clone(),
+            predictor: estimator(builtin_profile(name)?),
+        });
+    }
+    for path in &args.coefficients {
+        predictors.push(NamedPredictor {
+            name: path.display().to_string(),
+            predictor: estimator(load_coefficients(path)?),
+        });
+    }
+    Ok(predictors)
+}
+
+/// The default replay (analysis.md Part B): accuracy per estimator, overall and per stratum.
+fn censoring_aware(args: &ReplayArgs, workspace: Rc<dyn Workspace>) -> anyhow::Result<ExitCode> {
+    let options = ReplayOptions {
+        accuracy: AccuracyOptions {
+            include_censored: args.include_truncated,
+            ..AccuracyOptions::default()
+        },
+        ..ReplayOptions::default()
+    };
+    let mut replay = Replay::new(predictors(args, &workspace)?, options);
+    let query = args.filters.query(EventOrder::Ascending);
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    if args.csv {
+        let mut rows = ReplayCsvWriter::new(&mut out, &replay.names())?;
+        read_events(&args.db, &query, |event| {
+            let predictions = replay.push(&event);
+            rows.write_row(&event, &predictions)?;
+            Ok(())
+        })?;
+        rows.finish()?;
+    } else {
+        read_events(&args.db, &query, |event| {
+            replay.push(&event);
+            Ok(())
+        })?;
+        let report = replay.finish();
+        if args.json {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        } else {
+            render_table(&report, &mut out)?;
+        }
+    }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

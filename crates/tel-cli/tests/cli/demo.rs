@@ -11,7 +11,10 @@ fn demo_builds_database_replay_report_and_html_and_reruns_identically() {
     let stdout = String::from_utf8(first.stdout.clone()).unwrap();
     assert!(stdout.contains("Replay of 600 events"), "{stdout}");
     for column in ["stored", "v2-head", "v5v6", "v1"] {
-        assert!(stdout.contains(column), "replay column {column} missing:\n{stdout}");
+        assert!(
+            stdout.contains(column),
+            "replay column {column} missing:\n{stdout}"
+        );
     }
     assert!(stdout.contains("tel report"), "{stdout}");
     let stderr = String::from_utf8_lossy(&first.stderr);
@@ -20,7 +23,10 @@ fn demo_builds_database_replay_report_and_html_and_reruns_identically() {
 
     let html = std::fs::read_to_string(dir.path().join("tel-demo/report.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>") || html.starts_with("<!doctype html>"));
-    assert!(html.matches("<svg").count() >= 3, "the HTML report has its plots");
+    assert!(
+        html.matches("<svg").count() >= 3,
+        "the HTML report has its plots"
+    );
 
     let status = tel_in(
         dir.path(),
@@ -29,9 +35,15 @@ fn demo_builds_database_replay_report_and_html_and_reruns_identically() {
     );
     assert!(status.status.success(), "{status:?}");
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
-    assert!(status.to_string().contains("600"), "600 events stored: {status}");
+    assert!(
+        status.to_string().contains("600"),
+        "600 events stored: {status}"
+    );
 
     let second = tel_in(dir.path(), &args, &[]);
     assert!(second.status.success(), "{second:?}");
-    assert_eq!(second.stdout, first.stdout, "a re-run recreates the same demo");
+    assert_eq!(
+        second.stdout, first.stdout,
+        "a re-run recreates the same demo"
+    );
 }

@@ -16,10 +16,23 @@ fn help(args: &[&str]) -> String {
 fn help_snapshots() {
     for command in [
         &[][..],
+        &["demo"],
+        &["estimate"],
+        &["profiles"],
+        &["migrate"],
+        &["status"],
+        &["record"],
+        &["spool", "replay"],
+        &["prune"],
+        &["import"],
+        &["export"],
+        &["replay"],
         &["report"],
         &["coverage"],
-        &["completions"],
+        &["calibrate"],
+        &["simulate"],
         &["generate"],
+        &["completions"],
     ] {
         let name = if command.is_empty() {
             "tel".to_owned()
@@ -28,7 +41,11 @@ fn help_snapshots() {
         };
         let text = help(command);
         if !command.is_empty() {
-            assert!(text.contains("Examples:\n  tel "), "{name} has no example");
+            let examples = text.split_once("Examples:\n").map(|(_, rest)| rest);
+            assert!(
+                examples.is_some_and(|lines| lines.contains("tel ")),
+                "{name} has no example"
+            );
         }
         insta::assert_snapshot!(name, text);
     }

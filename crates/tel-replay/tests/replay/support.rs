@@ -1,10 +1,13 @@
 //! Shared test support: the real-data directory, the legacy snapshot's rows, SHA-256, a sample event.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use sha2::{Digest, Sha256};
 use tel_core::{Complexity, DocFeatures, SotFields, TelemetryEvent, Timestamp};
+use tel_store::{
+    ConnectOptions, DatabaseUrl, EventOrder, EventQuery, MigrateAction, StoreError, connect,
+    for_each_event, migrate,
+};
 
 /// `../shared/real-data` next to the workspace, when present (tests skip otherwise).
 pub fn real_data() -> Option<PathBuf> {
@@ -25,77 +28,26 @@ pub fn sha256(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// The 28 legacy rows ordered by timestamp descending, event_id descending (as the original tools read them).
-/// Read through the `sqlite3` CLI with floats printed at 17 significant digits, so they round-trip exactly.
+/// The 28 legacy rows ordered by timestamp descending, event_id descending (as the original tools read them),
+/// read through tel-store after `migrate` adopts a temporary copy of the snapshot (the original stays untouched).
 pub fn legacy_events() -> Option<Vec<TelemetryEvent>> {
-    let db = real_data()?.join("autopack-legacy-2025-12-24.db");
-    let query = "SELECT event_id, run_id, phase_id, timestamp, category, complexity, deliverable_count, \
-        deliverables_json, predicted_output_tokens, actual_output_tokens, selected_budget, success, truncated, \
-        stop_reason, model, printf('%!.17g', smape_percent) AS smape, printf('%!.17g', waste_ratio) AS waste, \
-        underestimated, created_at, is_truncated_output FROM token_estimation_v2_events \
-        ORDER BY timestamp DESC, event_id DESC";
-    let output = Command::new("sqlite3")
-        .arg("-readonly")
-        .arg("-json")
-        .arg(&db)
-        .arg(query)
-        .output();
-    let output = match output {
-        Ok(o) if o.status.success() => o.stdout,
-        _ => {
-            println!("skipped: sqlite3 CLI not available");
-            return None;
-        }
+    let source = real_data()?.join("autopack-legacy-2025-12-24.db");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let db = dir.path().join("snapshot.db");
+    std::fs::copy(source, &db).expect("copy the snapshot");
+    let mut conn = connect(&DatabaseUrl::SqliteFile(db), &ConnectOptions::default()).expect("open");
+    migrate(&mut conn, MigrateAction::Apply).expect("migrate the snapshot copy");
+    let query = EventQuery {
+        order: EventOrder::Descending,
+        ..EventQuery::default()
     };
-    let rows: Vec<serde_json::Value> =
-        serde_json::from_slice(&output).expect("sqlite3 -json output");
-    Some(rows.iter().map(row_to_event).collect())
-}
-
-fn row_to_event(row: &serde_json::Value) -> TelemetryEvent {
-    let int = |k: &str| row[k].as_i64().unwrap_or_else(|| panic!("{k}: {row}"));
-    let text = |k: &str| {
-        row[k]
-            .as_str()
-            .unwrap_or_else(|| panic!("{k}: {row}"))
-            .to_owned()
-    };
-    let float = |k: &str| {
-        row[k]
-            .as_str()
-            .map(|s| s.parse::<f64>().expect("float text"))
-    };
-    let ts = |k: &str| Timestamp::parse(&text(k)).expect("timestamp");
-    TelemetryEvent {
-        event_id: Some(int("event_id")),
-        run_id: text("run_id"),
-        phase_id: text("phase_id"),
-        timestamp: ts("timestamp"),
-        category: text("category"),
-        complexity: Complexity::parse(&text("complexity")).expect("complexity"),
-        deliverable_count: int("deliverable_count"),
-        deliverables_json: text("deliverables_json"),
-        predicted_output_tokens: int("predicted_output_tokens"),
-        actual_output_tokens: int("actual_output_tokens"),
-        selected_budget: int("selected_budget"),
-        actual_max_tokens: None,
-        success: int("success") != 0,
-        truncated: int("truncated") != 0,
-        stop_reason: row["stop_reason"].as_str().map(str::to_owned),
-        model: text("model"),
-        smape_percent: float("smape"),
-        waste_ratio: float("waste"),
-        underestimated: row["underestimated"].as_i64().map(|v| v != 0),
-        is_truncated_output: int("is_truncated_output") != 0,
-        doc_features: DocFeatures::default(),
-        sot: SotFields::default(),
-        created_at: ts("created_at"),
-        estimator_profile: None,
-        coefficients_hash: None,
-        provider: None,
-        usage_kind: None,
-        run_id_inferred: false,
-    }
+    let mut events = Vec::new();
+    for_each_event(&mut conn, &query, |event| {
+        events.push(event);
+        Ok::<(), StoreError>(())
+    })
+    .expect("read the migrated snapshot");
+    Some(events)
 }
 
 /// A fully populated synthetic event (every optional field set) for format round trips.

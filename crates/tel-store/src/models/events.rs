@@ -366,13 +366,11 @@ pub fn insert_events(
     })
 }
 
-/// Builds the boxed, filtered and ordered SELECT of an [`EventQuery`] for the connection in scope.
-macro_rules! filtered_events {
-    ($query:expr) => {{
+/// Adds the WHERE clauses of an [`EventQuery`] to a boxed statement over the events table.
+macro_rules! with_event_filters {
+    ($select:expr, $query:expr) => {{
         let q: &EventQuery = $query;
-        let mut select = ev::token_estimation_v2_events
-            .select(EventRow::as_select())
-            .into_boxed();
+        let mut select = $select;
         if let Some(run_id) = &q.run_id {
             select = select.filter(ev::run_id.eq(run_id));
         }
@@ -397,6 +395,20 @@ macro_rules! filtered_events {
         if let Some(until) = q.until {
             select = select.filter(ev::timestamp.lt(SqlTimestamp(until)));
         }
+        select
+    }};
+}
+
+/// Builds the boxed, filtered and ordered SELECT of an [`EventQuery`] for the connection in scope.
+macro_rules! filtered_events {
+    ($query:expr) => {{
+        let q: &EventQuery = $query;
+        let select = with_event_filters!(
+            ev::token_estimation_v2_events
+                .select(EventRow::as_select())
+                .into_boxed(),
+            q
+        );
         match q.order {
             EventOrder::Ascending => select.order_by((ev::timestamp.asc(), ev::event_id.asc())),
             EventOrder::Descending => select.order_by((ev::timestamp.desc(), ev::event_id.desc())),
@@ -440,6 +452,17 @@ pub fn for_each_event<E: From<StoreError>>(
 pub fn count_events(conn: &mut DbConn) -> Result<i64, StoreError> {
     with_conn!(conn, c => ev::token_estimation_v2_events.count().get_result(c))
         .context("count token_estimation_v2_events")
+}
+
+/// Number of telemetry events matching the filters of `query` (its order is irrelevant).
+pub fn count_matching_events(conn: &mut DbConn, query: &EventQuery) -> Result<u64, StoreError> {
+    let n: i64 = with_conn!(conn, c => with_event_filters!(
+        ev::token_estimation_v2_events.count().into_boxed(),
+        query
+    )
+    .get_result(c))
+    .context("count matching token_estimation_v2_events")?;
+    Ok(u64::try_from(n).unwrap_or_default())
 }
 
 /// Timestamps of the oldest and newest event (`None` when the table is empty).

@@ -11,6 +11,7 @@ use tel_store::{
 };
 
 use crate::fixture::{draft, migrated_backends};
+use tel_store::count_matching_events;
 
 /// `n` distinct events, one second apart from 2025-12-24 00:00:00, alternating two runs.
 fn events(n: usize) -> Vec<TelemetryEvent> {
@@ -155,6 +156,45 @@ fn streaming_reads_filter_and_order_by_timestamp_then_id() {
                 ..batch[2].clone()
             }
         );
+    }
+}
+
+#[test]
+fn matching_count_applies_the_same_filters_as_the_stream() {
+    for db in migrated_backends() {
+        let mut conn = db.connect();
+        let batch = events(12);
+        insert_events(&mut conn, &batch, InsertOptions::RECORDER).unwrap();
+        let queries = [
+            EventQuery::default(),
+            EventQuery {
+                run_id: Some("run-1".into()),
+                truncated: Some(false),
+                ..Default::default()
+            },
+            EventQuery {
+                since: Some(batch[3].timestamp),
+                until: Some(batch[9].timestamp),
+                complexity: Some(Complexity::Low),
+                order: EventOrder::Descending,
+                ..Default::default()
+            },
+            EventQuery {
+                model: Some("no such model".into()),
+                ..Default::default()
+            },
+        ];
+        let counts: Vec<u64> = queries
+            .iter()
+            .map(|q| count_matching_events(&mut conn, q).unwrap())
+            .collect();
+        let streamed: Vec<u64> = queries
+            .iter()
+            .map(|q| read(&mut conn, q).len() as u64)
+            .collect();
+        assert_eq!(counts, streamed);
+        assert_eq!(counts[0], 12);
+        assert_eq!(counts[3], 0);
     }
 }
 

@@ -1,0 +1,117 @@
+//! `tel export`: stream stored events as the original NDJSON export (byte-exact), its extended form, or CSV.
+
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+use tel_core::TelemetryEvent;
+use tel_replay::export::{ExportFormat, ExportWriter, export_header};
+use tel_store::{DbConn, EventOrder, EventQuery, count_matching_events, for_each_event};
+
+use crate::cli::DbArgs;
+use crate::cmd::filters::EventFilterArgs;
+
+/// `--help` examples.
+pub const EXAMPLES: &str = "Examples:
+  tel export > telemetry.ndjson                # the original export format, newest first
+  tel export --extended --output all.ndjson    # every stored field; re-imports losslessly
+  tel export --format csv --category docs --since 2025-12-01T00:00:00";
+
+/// Output format of `tel export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// One JSON object per line (telemetry.md §6).
+    Ndjson,
+    /// RFC 4180 CSV with a header row.
+    Csv,
+}
+
+/// Arguments of `tel export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Ndjson)]
+    format: FormatArg,
+    /// Append every stored field after the original keys.
+    #[arg(long)]
+    extended: bool,
+    /// Write to this file (atomically, mode 0600) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    filters: EventFilterArgs,
+}
+
+/// Runs `tel export`.
+pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    let (url, mut conn) = args.db.open()?;
+    let query = args.filters.query(EventOrder::Descending);
+    let format = match args.format {
+        FormatArg::Ndjson => ExportFormat::Ndjson,
+        FormatArg::Csv => ExportFormat::Csv,
+    };
+    // One read transaction: the header's count and the streamed rows see the same data.
+    conn.transaction(|conn| -> anyhow::Result<()> {
+        let total = count_matching_events(conn, &query)?;
+        eprint!("{}", export_header(total));
+        match &args.output {
+            Some(path) => write_atomically(path, |out| stream(conn, &query, out, format, args.extended)),
+            None => {
+                let stdout = std::io::stdout();
+                stream(conn, &query, BufWriter::new(stdout.lock()), format, args.extended)
+            }
+        }
+    })
+    .with_context(|| {
+        format!("cannot export from {url} (a new or legacy database must be migrated first: tel migrate)")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Streams the events of `query` to `out`.
+fn stream(
+    conn: &mut DbConn,
+    query: &EventQuery,
+    out: impl Write,
+    format: ExportFormat,
+    extended: bool,
+) -> anyhow::Result<()> {
+    let mut writer = ExportWriter::new(out, format, extended)?;
+    for_each_event(conn, query, |event: TelemetryEvent| -> anyhow::Result<()> {
+        writer.write_event(&event)?;
+        Ok(())
+    })?;
+    writer.finish()?;
+    Ok(())
+}
+
+/// Writes `path` through a 0600 temporary file in the same directory, renamed over `path` only when
+/// `write` succeeded: readers never see a partial export, and a failure leaves the old file alone.
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<&fs::File>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let temp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    {
+        let mut out = BufWriter::new(temp.as_file());
+        write(&mut out)?;
+        out.flush()
+            .with_context(|| format!("cannot write {}", temp.path().display()))?;
+    }
+    temp.as_file()
+        .sync_all()
+        .with_context(|| format!("cannot sync {}", temp.path().display()))?;
+    temp.persist(path)
+        .with_context(|| format!("cannot rename the export to {}", path.display()))?;
+    Ok(())
+}
