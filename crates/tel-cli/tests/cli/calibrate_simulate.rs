@@ -1,17 +1,8 @@
 //! `tel calibrate` and `tel simulate` on a copy of the legacy snapshot, and the coefficients file in `tel estimate`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn tel(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tel"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("TEL_DATABASE_URL")
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap()
-}
+use crate::support::tel_at as tel;
+use std::path::PathBuf;
+use std::process::Output;
 
 /// A temporary directory holding an adopted copy of the legacy snapshot as `snap.db`.
 fn adopted_snapshot() -> Option<tempfile::TempDir> {

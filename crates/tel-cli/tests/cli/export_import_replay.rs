@@ -1,20 +1,10 @@
 //! `tel export`, `tel import` and `tel replay` end to end, on a migrated copy of the real legacy snapshot.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+use crate::support::tel_db as tel;
 use sha2::{Digest, Sha256};
-
-fn tel(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tel"))
-        .args(args)
-        .arg("--database-url")
-        .arg(db)
-        .env_remove("TEL_DATABASE_URL")
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("tel runs")
-}
 
 fn ok(output: Output) -> Output {
     assert_eq!(output.status.code(), Some(0), "{output:?}");

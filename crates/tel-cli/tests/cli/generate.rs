@@ -1,13 +1,6 @@
 //! `tel generate`: deterministic NDJSON on stdout or in a file, and the ground truth beside it.
 
-use std::process::{Command, Output};
-
-fn tel(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tel"))
-        .args(args)
-        .output()
-        .expect("the tel binary runs")
-}
+use crate::support::tel_here as tel;
 
 #[test]
 fn generate_prints_the_requested_number_of_export_lines_deterministically() {

@@ -3,21 +3,11 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::support::tel_db as tel;
 use tel_core::{Complexity, EventDraft, TelExtras, Timestamp, ValidityGuard};
 use tel_store::{
     ConnectOptions, DatabaseUrl, InsertOptions, MigrateAction, connect, insert_events, migrate,
 };
-
-fn tel(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tel"))
-        .args(args)
-        .arg("--database-url")
-        .arg(db)
-        .env_remove("TEL_DATABASE_URL")
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("tel runs")
-}
 
 /// A migrated database with 40 events: one truncated docs event in four.
 fn seeded_db(dir: &Path) -> std::path::PathBuf {

@@ -1,21 +1,7 @@
 //! `tel migrate`, `status`, `record`, `spool replay` and `prune` as an operator runs them.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn tel(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tel"));
-    command
-        .args(args)
-        .current_dir(dir)
-        .env_remove("TEL_DATABASE_URL")
-        .env_remove("DATABASE_URL")
-        .env_remove("TELEMETRY_DB_ENABLED");
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    command.output().unwrap()
-}
+use crate::support::tel_in as tel;
+use std::process::Output;
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
