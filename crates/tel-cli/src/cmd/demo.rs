@@ -19,7 +19,7 @@ use tel_store::{
 
 use crate::cli::GlobalArgs;
 use crate::cmd::generate::insert_all;
-use crate::cmd::report;
+use crate::cmd::{progress, report};
 
 /// `--help` examples.
 pub const EXAMPLES: &str = "Examples:
@@ -54,9 +54,11 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let url = DatabaseUrl::SqliteFile(db_path.clone());
     let mut conn = connect(&url, &ConnectOptions::default())?;
     migrate(&mut conn, MigrateAction::Apply).with_context(|| format!("migrate {url}"))?;
+    let progress = progress::events("generate", Some(args.events), global.quiet);
     let summary = insert_all(
         &mut conn,
         generate(GenerateConfig::new(args.events, args.seed)),
+        &progress,
     )
     .with_context(|| format!("insert generated events into {url}"))?;
     let say = |text: String| {

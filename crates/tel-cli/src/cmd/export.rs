@@ -7,12 +7,14 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
+use indicatif::ProgressBar;
 use tel_core::TelemetryEvent;
 use tel_replay::export::{ExportFormat, ExportWriter, export_header};
 use tel_store::{DbConn, EventOrder, EventQuery, count_matching_events, for_each_event};
 
-use crate::cli::DbArgs;
+use crate::cli::{DbArgs, GlobalArgs};
 use crate::cmd::filters::EventFilterArgs;
+use crate::cmd::progress;
 
 /// `--help` examples.
 pub const EXAMPLES: &str = "Examples:
@@ -48,7 +50,7 @@ pub struct ExportArgs {
 }
 
 /// Runs `tel export`.
-pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &ExportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let (url, mut conn) = args.db.open()?;
     let query = args.filters.query(EventOrder::Descending);
     let format = match args.format {
@@ -59,11 +61,21 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     conn.transaction(|conn| -> anyhow::Result<()> {
         let total = count_matching_events(conn, &query)?;
         eprint!("{}", export_header(total));
+        let progress = progress::events("export", Some(total), global.quiet);
         match &args.output {
-            Some(path) => write_atomically(path, |out| stream(conn, &query, out, format, args.extended)),
+            Some(path) => write_atomically(path, |out| {
+                stream(conn, &query, out, format, args.extended, &progress)
+            }),
             None => {
                 let stdout = std::io::stdout();
-                stream(conn, &query, BufWriter::new(stdout.lock()), format, args.extended)
+                stream(
+                    conn,
+                    &query,
+                    BufWriter::new(stdout.lock()),
+                    format,
+                    args.extended,
+                    &progress,
+                )
             }
         }
     })
@@ -80,10 +92,12 @@ fn stream(
     out: impl Write,
     format: ExportFormat,
     extended: bool,
+    progress: &ProgressBar,
 ) -> anyhow::Result<()> {
     let mut writer = ExportWriter::new(out, format, extended)?;
     for_each_event(conn, query, |event: TelemetryEvent| -> anyhow::Result<()> {
         writer.write_event(&event)?;
+        progress.inc(1);
         Ok(())
     })?;
     writer.finish()?;

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
+use indicatif::ProgressBar;
 use tel_core::TelemetryEvent;
 use tel_replay::export::{ExportFormat, ExportWriter};
 use tel_replay::generate::{GenerateConfig, generate};
@@ -15,7 +16,8 @@ use tel_store::{
     DbConn, InsertOptions, InsertSummary, MigrateAction, insert_events, migrate, migration_state,
 };
 
-use crate::cli::DbArgs;
+use crate::cli::{DbArgs, GlobalArgs};
+use crate::cmd::progress;
 
 /// `--help` examples.
 pub const EXAMPLES: &str = "Examples:
@@ -64,15 +66,16 @@ pub enum Format {
 }
 
 /// Runs `tel generate`.
-pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let config = GenerateConfig::new(args.events, args.seed);
     if let Some(path) = &args.truth {
         let text = serde_json::to_string_pretty(&config.truth)?;
         std::fs::write(path, text + "\n")
             .with_context(|| format!("cannot write the ground truth to {}", path.display()))?;
     }
+    let progress = progress::events("generate", Some(args.events), global.quiet);
     match args.format {
-        Format::Ndjson => write_ndjson(config, args.output.as_ref()),
+        Format::Ndjson => write_ndjson(config, args.output.as_ref(), &progress),
         Format::Db => {
             if let Some(path) = &args.output {
                 bail!(
@@ -82,7 +85,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
             }
             let (url, mut conn) = args.db.open()?;
             prepare_schema(&mut conn).with_context(|| format!("database {url}"))?;
-            let summary = insert_all(&mut conn, generate(config))
+            let summary = insert_all(&mut conn, generate(config), &progress)
                 .with_context(|| format!("insert generated events into {url}"))?;
             if args.json {
                 let report = serde_json::json!({
@@ -103,7 +106,11 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn write_ndjson(config: GenerateConfig, output: Option<&PathBuf>) -> anyhow::Result<ExitCode> {
+fn write_ndjson(
+    config: GenerateConfig,
+    output: Option<&PathBuf>,
+    progress: &ProgressBar,
+) -> anyhow::Result<ExitCode> {
     let sink: Box<dyn Write> = match output {
         Some(path) => Box::new(
             File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
@@ -117,6 +124,7 @@ fn write_ndjson(config: GenerateConfig, output: Option<&PathBuf>) -> anyhow::Res
     )?;
     for event in generate(config) {
         writer.write_event(&event)?;
+        progress.inc(1);
     }
     writer.finish()?;
     Ok(ExitCode::SUCCESS)
@@ -148,6 +156,7 @@ fn prepare_schema(conn: &mut DbConn) -> anyhow::Result<()> {
 pub(crate) fn insert_all(
     conn: &mut DbConn,
     events: impl Iterator<Item = TelemetryEvent>,
+    progress: &ProgressBar,
 ) -> anyhow::Result<InsertSummary> {
     let mut total = InsertSummary::default();
     let mut batch = Vec::with_capacity(DB_BATCH);
@@ -158,6 +167,7 @@ pub(crate) fn insert_all(
         let done = insert_events(conn, &batch, InsertOptions::RECORDER)?;
         total.inserted += done.inserted;
         total.duplicates += done.duplicates;
+        progress.inc(batch.len() as u64);
     }
     Ok(total)
 }

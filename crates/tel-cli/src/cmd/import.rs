@@ -14,6 +14,7 @@ use tel_replay::import::{EventReader, ImportError, ImportFormat, ImportOptions, 
 use tel_store::{InsertOptions, InsertSummary, insert_events};
 
 use crate::cli::{DbArgs, GlobalArgs};
+use crate::cmd::progress;
 
 /// `--help` examples.
 pub const EXAMPLES: &str = "Examples:
@@ -121,6 +122,7 @@ pub fn run(args: &ImportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         ..InsertOptions::EXACT
     };
     let (url, mut conn) = args.db.open()?;
+    let progress = progress::events("import", Some(summary.events), global.quiet);
     let stored = conn
         .transaction(|conn| -> anyhow::Result<InsertSummary> {
             let mut total = InsertSummary::default();
@@ -129,6 +131,7 @@ pub fn run(args: &ImportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
                 let done = insert_events(conn, batch, insert_options)?;
                 total.inserted += done.inserted;
                 total.duplicates += done.duplicates;
+                progress.inc(batch.len() as u64);
                 batch.clear();
                 Ok(())
             };

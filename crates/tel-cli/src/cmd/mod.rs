@@ -13,6 +13,7 @@ pub mod generate;
 pub mod import;
 pub mod migrate;
 pub mod profiles;
+mod progress;
 pub mod prune;
 pub mod record;
 pub mod replay;
@@ -31,8 +32,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => demo::run(&args, &cli.global),
         Command::Profiles(args) => profiles::run(&args),
         Command::Estimate(args) => estimate::run(&args),
-        Command::Generate(args) => generate::run(&args),
-        Command::Replay(args) => replay::run(args),
+        Command::Generate(args) => generate::run(&args, &cli.global),
+        Command::Replay(args) => replay::run(args, &cli.global),
         Command::Migrate(args) => migrate::run(&args),
         Command::Status(args) => status::run(&args),
         Command::Record(args) => record::run(&args),
@@ -43,7 +44,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::run(&args, &cli.global),
         Command::Coverage(args) => coverage::run(&args, &cli.global),
         Command::Completions(args) => completions::run(&args),
-        Command::Export(args) => export::run(&args),
+        Command::Export(args) => export::run(&args, &cli.global),
         Command::Import(args) => import::run(&args, &cli.global),
     }
 }

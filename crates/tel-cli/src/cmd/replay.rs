@@ -20,8 +20,9 @@ use tel_replay::replay::{
 use tel_replay::workspace_dir::DirectoryWorkspace;
 use tel_store::{EventOrder, EventQuery, for_each_event};
 
-use crate::cli::DbArgs;
+use crate::cli::{DbArgs, GlobalArgs};
 use crate::cmd::filters::EventFilterArgs;
+use crate::cmd::progress;
 
 /// `--help` examples.
 pub const EXAMPLES: &str = "Examples:
@@ -72,15 +73,15 @@ pub struct ReplayArgs {
 }
 
 /// Runs `tel replay`.
-pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: ReplayArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let workspace: Rc<dyn Workspace> = match &args.workspace {
         Some(dir) => Rc::new(DirectoryWorkspace::new(dir.clone())),
         None => Rc::new(EmptyWorkspace),
     };
     if args.legacy {
-        legacy(&args, workspace)
+        legacy(&args, workspace, global.quiet)
     } else {
-        censoring_aware(&args, workspace)
+        censoring_aware(&args, workspace, global.quiet)
     }
 }
 
@@ -93,13 +94,19 @@ fn builtin_profile(name: &str) -> anyhow::Result<Profile> {
     })
 }
 
-/// Streams the stored events matching `query` to `visit`.
+/// Streams the stored events matching `query` to `visit`, counting them on a progress spinner.
 fn read_events(
     db: &DbArgs,
     query: &EventQuery,
-    visit: impl FnMut(TelemetryEvent) -> anyhow::Result<()>,
+    quiet: bool,
+    mut visit: impl FnMut(TelemetryEvent) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let (url, mut conn) = db.open()?;
+    let progress = progress::events("replay", None, quiet);
+    let visit = |event| {
+        progress.inc(1);
+        visit(event)
+    };
     for_each_event(&mut conn, query, visit).with_context(|| {
         format!("cannot replay from {url} (a new or legacy database must be migrated first: tel migrate)")
     })?;
@@ -107,7 +114,11 @@ fn read_events(
 }
 
 /// The original tool: one profile, every stored event newest first (or the log's lines).
-fn legacy(args: &ReplayArgs, workspace: Rc<dyn Workspace>) -> anyhow::Result<ExitCode> {
+fn legacy(
+    args: &ReplayArgs,
+    workspace: Rc<dyn Workspace>,
+    quiet: bool,
+) -> anyhow::Result<ExitCode> {
     let profile = match args.profiles.as_slice() {
         [] => builtin_profile(DEFAULT_PROFILE)?,
         [one] => builtin_profile(one)?,
@@ -136,7 +147,7 @@ fn legacy(args: &ReplayArgs, workspace: Rc<dyn Workspace>) -> anyhow::Result<Exi
                 order: EventOrder::Descending,
                 ..EventQuery::default()
             };
-            read_events(&args.db, &query, |event| {
+            read_events(&args.db, &query, quiet, |event| {
                 samples.push(LegacySample::from_event(&event));
                 Ok(())
             })?;
@@ -190,7 +201,11 @@ fn predictors(
 }
 
 /// The default replay (analysis.md Part B): accuracy per estimator, overall and per stratum.
-fn censoring_aware(args: &ReplayArgs, workspace: Rc<dyn Workspace>) -> anyhow::Result<ExitCode> {
+fn censoring_aware(
+    args: &ReplayArgs,
+    workspace: Rc<dyn Workspace>,
+    quiet: bool,
+) -> anyhow::Result<ExitCode> {
     let options = ReplayOptions {
         accuracy: AccuracyOptions {
             include_censored: args.include_truncated,
@@ -204,14 +219,14 @@ fn censoring_aware(args: &ReplayArgs, workspace: Rc<dyn Workspace>) -> anyhow::R
     let mut out = BufWriter::new(stdout.lock());
     if args.csv {
         let mut rows = ReplayCsvWriter::new(&mut out, &replay.names())?;
-        read_events(&args.db, &query, |event| {
+        read_events(&args.db, &query, quiet, |event| {
             let predictions = replay.push(&event);
             rows.write_row(&event, &predictions)?;
             Ok(())
         })?;
         rows.finish()?;
     } else {
-        read_events(&args.db, &query, |event| {
+        read_events(&args.db, &query, quiet, |event| {
             replay.push(&event);
             Ok(())
         })?;

@@ -2,80 +2,98 @@
 
 use std::io::{self, Write};
 
+use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use tel_core::AccuracyReport;
 
 use super::ReplayReport;
-
-fn opt(value: Option<f64>, decimals: usize) -> String {
-    value.map_or_else(|| "-".to_owned(), |v| format!("{v:.decimals$}"))
-}
+use crate::report::format;
 
 /// One metric row: label and a value extractor.
 type Metric = (&'static str, fn(&AccuracyReport) -> String);
 
 const METRICS: [Metric; 9] = [
-    ("events", |r| r.events.to_string()),
-    ("eligible", |r| r.eligible.to_string()),
-    ("excluded", |r| r.excluded.total().to_string()),
-    ("truncated (censored)", |r| r.truncated.to_string()),
-    ("SMAPE mean (0-200)", |r| opt(r.smape.mean, 1)),
-    ("SMAPE median", |r| opt(r.smape.median, 1)),
-    ("waste median (p/a)", |r| opt(r.waste.median, 2)),
-    ("waste geometric mean", |r| opt(r.waste.geometric_mean, 2)),
+    ("events", |r| format::count(r.events)),
+    ("eligible", |r| format::count(r.eligible)),
+    ("excluded", |r| format::count(r.excluded.total())),
+    ("truncated (censored)", |r| format::count(r.truncated)),
+    ("SMAPE mean (0-200)", |r| decimal1(r.smape.mean)),
+    ("SMAPE median", |r| decimal1(r.smape.median)),
+    ("waste median (p/a)", |r| format::ratio(r.waste.median)),
+    ("waste geometric mean", |r| {
+        format::ratio(r.waste.geometric_mean)
+    }),
     ("underestimated", |r| {
         let u = &r.underestimation;
-        format!("{}/{} (+{} unknown)", u.rate.count, u.rate.n, u.unknown)
+        format!(
+            "{} (+{} unknown)",
+            format::rate(u.rate.count, u.rate.n),
+            format::count(u.unknown)
+        )
     }),
 ];
 
-/// Writes the report as aligned text.
+/// SMAPE is on the 0-200 scale, not a percentage of anything: one decimal, no `%`.
+fn decimal1(value: Option<f64>) -> String {
+    value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.1}"))
+}
+
+fn new_table(first_column: &str, names: &[&str]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .force_no_tty()
+        .set_header(std::iter::once(first_column).chain(names.iter().copied()));
+    for column in 1..=names.len() {
+        if let Some(column) = table.column_mut(column) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    table
+}
+
+/// Writes the report as two tables: overall metrics, then SMAPE mean (n) per stratum.
 pub fn render_table(report: &ReplayReport, out: &mut dyn Write) -> io::Result<()> {
     let names: Vec<&str> = report.estimators.iter().map(|e| e.name.as_str()).collect();
-    let width = names.iter().map(|n| n.len()).max().unwrap_or(0).max(22);
     let censoring = if report.options.accuracy.include_censored {
         "truncated events included in SMAPE (optimistic)"
     } else {
         "truncated events excluded from SMAPE and waste (censored)"
     };
-    writeln!(out, "Replay of {} events; {censoring}", report.events)?;
-    writeln!(out)?;
-    write!(out, "{:<24}", "metric")?;
-    for name in &names {
-        write!(out, " {name:>width$}")?;
-    }
-    writeln!(out)?;
-    for (label, value) in METRICS {
-        write!(out, "{label:<24}")?;
-        for estimator in &report.estimators {
-            write!(out, " {:>width$}", value(&estimator.overall))?;
-        }
-        writeln!(out)?;
-    }
-    writeln!(out)?;
     writeln!(
         out,
-        "SMAPE mean per stratum (n non-truncated), buckets: {}",
+        "Replay of {} events; {censoring}",
+        format::count(report.events)
+    )?;
+    let mut overall = new_table("metric", &names);
+    for (label, value) in METRICS {
+        overall.add_row(
+            std::iter::once(label.to_owned())
+                .chain(report.estimators.iter().map(|e| value(&e.overall))),
+        );
+    }
+    writeln!(out, "{overall}")?;
+    writeln!(
+        out,
+        "\nSMAPE mean per stratum (n non-truncated), buckets: {}",
         report.options.buckets
     )?;
     let Some(first) = report.estimators.first() else {
         return Ok(());
     };
+    let mut strata = new_table("category / complexity / deliverables", &names);
     for (i, stratum) in first.strata.iter().enumerate() {
         let key = &stratum.stratum;
         let label = format!(
             "{} / {} / {}",
             key.category, key.complexity, key.deliverables
         );
-        write!(out, "{label:<32}")?;
-        for estimator in &report.estimators {
-            let r = &estimator.strata[i].report;
-            write!(
-                out,
-                " {:>12}",
-                format!("{} ({})", opt(r.smape.mean, 1), r.smape.n)
-            )?;
-        }
-        writeln!(out)?;
+        strata.add_row(
+            std::iter::once(label).chain(report.estimators.iter().map(|e| {
+                let r = &e.strata[i].report;
+                format!("{} ({})", decimal1(r.smape.mean), format::count(r.smape.n))
+            })),
+        );
     }
-    Ok(())
+    writeln!(out, "{strata}")
 }
