@@ -6,6 +6,9 @@ mod support;
 #[path = "cli/demo.rs"]
 mod demo;
 
+#[path = "cli/estimate.rs"]
+mod estimate;
+
 #[path = "cli/store_commands.rs"]
 mod store_commands;
 
