@@ -75,7 +75,12 @@ fn run(xtask: Xtask) -> anyhow::Result<()> {
 
 /// Runs the suite; with PostgreSQL available, against a fresh cluster that is removed even when tests fail.
 fn test(no_pg: bool) -> anyhow::Result<()> {
-    const SUITE: [&str; 3] = ["test", "--workspace", "--all-targets"];
+    // `--all-targets` leaves out doctests, so they run in a step of their own, first: the suite's
+    // closing summary is then the main run's, not a doc run of a crate without doctests.
+    const SUITE: [&[&str]; 2] = [
+        &["test", "--workspace", "--doc"],
+        &["test", "--workspace", "--all-targets"],
+    ];
     let reason = if no_pg {
         Some("--no-pg given".to_owned())
     } else {
@@ -83,7 +88,7 @@ fn test(no_pg: bool) -> anyhow::Result<()> {
     };
     if let Some(reason) = reason {
         eprintln!("PostgreSQL tests skipped: {reason}");
-        return cargo(&SUITE);
+        return SUITE.iter().try_for_each(|args| cargo(args));
     }
     let cluster = pg::ClusterGuard(pg::Cluster::locate(&workspace_root())?);
     // A cluster left by a killed run would be reused with its old data: start clean.
@@ -91,7 +96,9 @@ fn test(no_pg: bool) -> anyhow::Result<()> {
     let url = cluster.0.up()?;
     eprintln!("xtask: PostgreSQL tests use {}={url}", pg::URL_VAR);
     // Set on the child only: mutating our own environment is `unsafe` in edition 2024.
-    cargo_with_env(&SUITE, &[(pg::URL_VAR, &url)])
+    SUITE
+        .iter()
+        .try_for_each(|args| cargo_with_env(args, &[(pg::URL_VAR, &url)]))
 }
 
 /// Runs `cargo <args>` from the workspace root and fails when it fails.
