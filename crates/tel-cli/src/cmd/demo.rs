@@ -13,8 +13,8 @@ use tel_replay::generate::{GenerateConfig, generate};
 use tel_replay::replay::{NamedPredictor, Replay, ReplayOptions, render_table, stored_prediction};
 use tel_replay::report::{ReportBuilder, ReportOptions};
 use tel_store::{
-    ConnectOptions, DatabaseUrl, DbConn, EventQuery, MigrateAction, StoreError, connect,
-    for_each_event, migrate,
+    ConnectOptions, DatabaseUrl, EventQuery, MigrateAction, StoreError, connect, for_each_event,
+    migrate,
 };
 
 use crate::cli::GlobalArgs;
@@ -71,17 +71,22 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         summary.inserted, args.seed
     ));
 
+    // One pass over the database feeds both the replay and the report.
+    let mut replay = Replay::new(predictors()?, ReplayOptions::default());
+    let mut builder = ReportBuilder::new(ReportOptions::default());
+    for_each_event(&mut conn, &EventQuery::default(), |event| {
+        replay.push(&event);
+        builder.push(&event);
+        Ok::<(), StoreError>(())
+    })?;
+    let report = builder.finish();
+
     let mut stdout = std::io::stdout().lock();
-    let replay = replay(&mut conn)?;
     writeln!(
         stdout,
         "Replay: stored predictions vs historical estimator profiles"
     )?;
-    render_table(&replay, &mut stdout)?;
-
-    let mut builder = ReportBuilder::new(ReportOptions::default());
-    stream(&mut conn, |event| builder.push(&event))?;
-    let report = builder.finish();
+    render_table(&replay.finish(), &mut stdout)?;
     let source = url.to_string();
     writeln!(stdout)?;
     stdout.write_all(report::human(&report, &source).as_bytes())?;
@@ -96,8 +101,8 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Replays the stored predictions and [`REPLAYED_PROFILES`] (empty workspace) over every event.
-fn replay(conn: &mut DbConn) -> anyhow::Result<tel_replay::replay::ReplayReport> {
+/// The stored predictions and [`REPLAYED_PROFILES`] (empty workspace), side by side.
+fn predictors() -> anyhow::Result<Vec<NamedPredictor>> {
     let mut predictors = vec![NamedPredictor {
         name: "stored".to_owned(),
         predictor: Box::new(stored_prediction),
@@ -112,22 +117,7 @@ fn replay(conn: &mut DbConn) -> anyhow::Result<tel_replay::replay::ReplayReport>
             )),
         });
     }
-    let mut replay = Replay::new(predictors, ReplayOptions::default());
-    stream(conn, |event| {
-        replay.push(&event);
-    })?;
-    Ok(replay.finish())
-}
-
-fn stream(
-    conn: &mut DbConn,
-    mut visit: impl FnMut(tel_core::TelemetryEvent),
-) -> anyhow::Result<()> {
-    for_each_event(conn, &EventQuery::default(), |event| {
-        visit(event);
-        Ok::<(), StoreError>(())
-    })?;
-    Ok(())
+    Ok(predictors)
 }
 
 /// Removes a previous demo database with its WAL files, so re-runs start from the same state.
