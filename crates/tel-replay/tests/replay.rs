@@ -28,3 +28,6 @@ mod simulate;
 
 #[path = "replay/generate.rs"]
 mod generate;
+
+#[path = "replay/calibrate_recovery.rs"]
+mod calibrate_recovery;

@@ -8,6 +8,7 @@ use serde_json::json;
 use tel_core::accuracy::PinballTau;
 use tel_core::estimator::{Estimator, Profile};
 use tel_replay::calibrate::CvConfig;
+use tel_replay::report::format;
 use tel_replay::simulate::{Policy, PolicyScore, SimReport, simulate};
 
 use super::calibrate::{EventSource, SourceArgs};
@@ -100,14 +101,14 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
-fn row(label: &str, s: &PolicyScore) {
+fn row(label: String, s: &PolicyScore) -> Vec<String> {
     let opt = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.0}"));
-    println!(
-        "  {label:<26} {:>5} {:>6} {:>5} {:>7} {:>17} {:>9} {:>9} {:>12} {:>9}",
-        s.n,
-        s.would_truncate,
-        s.safe,
-        s.unknown,
+    vec![
+        label,
+        s.n.to_string(),
+        s.would_truncate.to_string(),
+        s.safe.to_string(),
+        s.unknown.to_string(),
         format!(
             "[{}, {}]",
             pct(s.truncation_rate[0]),
@@ -115,10 +116,10 @@ fn row(label: &str, s: &PolicyScore) {
         ),
         opt(s.mean_slack),
         opt(s.median_slack),
-        s.total_budget,
+        s.total_budget.to_string(),
         s.pinball
             .map_or_else(|| "-".to_owned(), |v| format!("{v:.1}")),
-    );
+    ]
 }
 
 fn print_reports(source: &EventSource, reports: &[(String, SimReport)], tau: f64) {
@@ -137,18 +138,20 @@ fn print_reports(source: &EventSource, reports: &[(String, SimReport)], tau: f64
     for (name, report) in reports {
         println!();
         println!("policy {name}");
-        println!(
-            "  {:<26} {:>5} {:>6} {:>5} {:>7} {:>17} {:>9} {:>9} {:>12} {:>9}",
-            "stratum",
-            "n",
-            "trunc",
-            "safe",
-            "unknown",
-            "trunc rate",
-            "mean slk",
-            "med slk",
-            "Σ budget",
-            "pinball"
+        let mut table = format::table(
+            [
+                "stratum",
+                "n",
+                "trunc",
+                "safe",
+                "unknown",
+                "trunc rate",
+                "mean slack",
+                "median slack",
+                "Σ budget",
+                "pinball",
+            ],
+            1,
         );
         let strata: BTreeMap<String, &PolicyScore> = report
             .strata
@@ -156,8 +159,9 @@ fn print_reports(source: &EventSource, reports: &[(String, SimReport)], tau: f64
             .map(|(s, v)| (s.to_string(), v))
             .collect();
         for (label, score) in strata {
-            row(&label, score);
+            table.add_row(row(label, score));
         }
-        row("all", &report.overall);
+        table.add_row(row("all".to_owned(), &report.overall));
+        println!("{table}");
     }
 }

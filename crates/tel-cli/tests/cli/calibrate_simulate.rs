@@ -23,12 +23,16 @@ fn adopted_snapshot() -> Option<tempfile::TempDir> {
     Some(dir)
 }
 
-fn json(out: &Output) -> serde_json::Value {
+fn assert_success(out: &Output) {
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert_success(out);
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -105,11 +109,7 @@ fn calibrate_on_snapshot_keeps_small_strata_and_its_file_drives_tel_estimate() {
             "src/a.py",
         ],
     );
-    assert!(
-        estimate.status.success(),
-        "{}",
-        String::from_utf8_lossy(&estimate.stderr)
-    );
+    assert_success(&estimate);
 }
 
 #[test]
@@ -124,4 +124,55 @@ fn bad_policy_and_quantile_are_usage_or_data_errors() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--quantile 1.5"));
+}
+
+#[test]
+fn calibrated_file_from_generated_data_drives_tel_replay_and_beats_the_starting_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let generate = [
+        "generate",
+        "--events",
+        "3000",
+        "--seed",
+        "5",
+        "--format",
+        "db",
+        "--database-url",
+        "gen.db",
+    ];
+    assert_success(&tel(dir.path(), &generate));
+    let calibrate = [
+        "calibrate",
+        "--database-url",
+        "gen.db",
+        "--output",
+        "cal.toml",
+        "--json",
+    ];
+    let report = json(&tel(dir.path(), &calibrate));
+    let cv = &report["cross_validation"]["overall"];
+    let cv_smape = |side: &str| cv[side]["smape"]["mean"].as_f64().unwrap();
+    assert!(cv_smape("after") < 0.75 * cv_smape("before"), "{cv}");
+    let replay = [
+        "replay",
+        "--database-url",
+        "gen.db",
+        "--coefficients",
+        "cal.toml",
+        "--json",
+    ];
+    let replayed = json(&tel(dir.path(), &replay));
+    let smape_of = |name: &str| {
+        replayed["estimators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == name)
+            .unwrap_or_else(|| panic!("no estimator {name} in {replayed}"))["overall"]["smape"]
+            ["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    // The stored predictions are the starting profile's (v2-head, empty workspace).
+    assert!(smape_of("cal.toml") < 0.75 * smape_of("stored"));
 }
