@@ -91,10 +91,10 @@ impl Spool {
     }
 
     fn error(&self, action: &'static str) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-        move |source| StoreError::Spool {
+        move |cause| StoreError::Spool {
             path: self.path.clone(),
             action,
-            source,
+            cause,
         }
     }
 

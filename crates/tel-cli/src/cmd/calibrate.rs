@@ -328,6 +328,12 @@ fn print_report(
         "cross-validation: {} folds, seed {}; coefficients need >= {} non-truncated events (else the prior is kept)",
         cv.folds, cv.seed, args.min_samples
     );
+    if source.prepared.observations.is_empty() {
+        println!(
+            "nothing to fit: no event went through the overhead model (events without deliverables, SOT and DOC_SYNTHESIS phases are not fitted); every coefficient keeps its prior"
+        );
+        return;
+    }
     let mut strata = format::table(
         [
             "stratum",

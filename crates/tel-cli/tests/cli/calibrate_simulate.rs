@@ -1,17 +1,12 @@
 //! `tel calibrate` and `tel simulate` on a copy of the legacy snapshot, and the coefficients file in `tel estimate`.
 
+use crate::support::real_data;
 use crate::support::tel_at as tel;
-use std::path::PathBuf;
 use std::process::Output;
 
 /// A temporary directory holding an adopted copy of the legacy snapshot as `snap.db`.
 fn adopted_snapshot() -> Option<tempfile::TempDir> {
-    let db = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/real-data/autopack-legacy-2025-12-24.db");
-    if !db.is_file() {
-        println!("skipped: real data not found");
-        return None;
-    }
+    let db = real_data()?.join("autopack-legacy-2025-12-24.db");
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(&db, dir.path().join("snap.db")).unwrap();
     let out = tel(dir.path(), &["migrate", "--database-url", "snap.db"]);
@@ -175,4 +170,35 @@ fn calibrated_file_from_generated_data_drives_tel_replay_and_beats_the_starting_
     };
     // The stored predictions are the starting profile's (v2-head, empty workspace).
     assert!(smape_of("cal.toml") < 0.75 * smape_of("stored"));
+}
+
+#[test]
+fn calibrate_on_the_log_fixture_fits_nothing_and_says_why() {
+    let Some(real) = real_data() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    assert_success(&tel(dir.path(), &["migrate", "--database-url", "log.db"]));
+    let log = real.join("build132_telemetry_samples.log");
+    let import = ["import", "--database-url", "log.db", log.to_str().unwrap()];
+    assert_success(&tel(dir.path(), &import));
+    let calibrate = [
+        "calibrate",
+        "--database-url",
+        "log.db",
+        "--output",
+        "cal.toml",
+    ];
+    let out = tel(dir.path(), &calibrate);
+    assert_success(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The log carries no deliverables: all 14 events are estimated by the empty fallback, not fitted.
+    assert!(
+        text.contains("14 events read: 0 observations, 14 simulated only")
+            && text.contains("nothing to fit"),
+        "{text}"
+    );
+    let report = json(&tel(dir.path(), &[&calibrate[..], &["--json"]].concat()));
+    assert_eq!(report["observations"], 0);
+    assert!(report["overheads"].as_array().unwrap().is_empty());
 }
