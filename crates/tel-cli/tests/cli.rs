@@ -20,6 +20,8 @@ mod report;
 
 #[path = "cli/calibrate_simulate.rs"]
 mod calibrate_simulate;
+#[path = "cli/closed_stdout.rs"]
+mod closed_stdout;
 #[path = "cli/export_import_replay.rs"]
 mod export_import_replay;
 #[path = "cli/generate.rs"]

@@ -217,9 +217,9 @@ pub fn run(args: &CalibrateArgs) -> anyhow::Result<ExitCode> {
             "budget_multipliers": budgets.map(|b| b.into_iter().map(|(s, v)| (s.to_string(), v)).collect::<BTreeMap<_, _>>()),
             "content_hash": calibrated.content_hash(),
         });
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print_report(args, &source, &fit, &cv, budgets.as_ref());
+        print_report(args, &source, &fit, &cv, budgets.as_ref())?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -312,9 +312,9 @@ fn print_report(
     fit: &Fit,
     cv: &CvReport,
     budgets: Option<&BTreeMap<Stratum, StratumBudget>>,
-) {
+) -> std::io::Result<()> {
     let skipped = &source.prepared.skipped;
-    println!(
+    outln!(
         "calibrate: method {}, starting profile {}, {} events read: {} observations, {} simulated only (other model), {} ineligible, {} truncation unknown",
         args.method,
         source.profile.id,
@@ -323,16 +323,18 @@ fn print_report(
         skipped.other_model,
         skipped.ineligible,
         skipped.truncation_unknown,
-    );
-    println!(
+    )?;
+    outln!(
         "cross-validation: {} folds, seed {}; coefficients need >= {} non-truncated events (else the prior is kept)",
-        cv.folds, cv.seed, args.min_samples
-    );
+        cv.folds,
+        cv.seed,
+        args.min_samples
+    )?;
     if source.prepared.observations.is_empty() {
-        println!(
+        outln!(
             "nothing to fit: no event went through the overhead model (events without deliverables, SOT and DOC_SYNTHESIS phases are not fitted); every coefficient keeps its prior"
-        );
-        return;
+        )?;
+        return Ok(());
     }
     let mut strata = format::table(
         [
@@ -359,7 +361,7 @@ fn print_report(
         ));
     }
     strata.add_row(group_row("all".to_owned(), String::new(), &cv.overall));
-    println!("{strata}");
+    outln!("{strata}")?;
     let mut overheads = format::table(["overhead key", "stratum", "before", "after", "status"], 2);
     for o in &fit.overheads {
         overheads.add_row(vec![
@@ -370,7 +372,7 @@ fn print_report(
             status(o.fitted, args.min_samples),
         ]);
     }
-    println!("{overheads}");
+    outln!("{overheads}")?;
     let mut prices = format::table(["price kind", "n", "trunc", "before", "after", "status"], 1);
     for p in &fit.prices {
         prices.add_row(vec![
@@ -382,12 +384,10 @@ fn print_report(
             status(p.fitted, args.min_samples),
         ]);
     }
-    println!("{prices}");
+    outln!("{prices}")?;
     if let (Some(q), Some(budgets)) = (args.quantile, budgets) {
-        println!();
-        println!(
-            "budget multipliers at q = {q} (conformal quantile of a/p, non-truncated events):"
-        );
+        outln!()?;
+        outln!("budget multipliers at q = {q} (conformal quantile of a/p, non-truncated events):")?;
         let mut table = format::table(["stratum", "n", "multiplier", "trunc above"], 1);
         for (stratum, b) in budgets {
             let m = b.multiplier.map_or_else(
@@ -401,9 +401,10 @@ fn print_report(
                 b.censored_above.to_string(),
             ]);
         }
-        println!("{table}");
-        println!(
+        outln!("{table}")?;
+        outln!(
             "(* sample too small for q: the maximum ratio; 'trunc above' = truncated events proving the multiplier too small)"
-        );
+        )?;
     }
+    Ok(())
 }

@@ -1,5 +1,23 @@
 //! Command implementations: each module turns parsed arguments into library calls and output.
 
+/// `print!` that returns the write error instead of panicking: a closed pipe (`tel … | head`) then ends
+/// the command through `main`'s broken-pipe rule (exit 0) rather than a panic.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        ::std::io::Write::write_fmt(&mut ::std::io::stdout().lock(), format_args!($($arg)*))
+    };
+}
+
+/// `println!` that returns the write error instead of panicking (see [`out!`]).
+macro_rules! outln {
+    () => {
+        out!("\n")
+    };
+    ($($arg:tt)*) => {
+        out!("{}\n", format_args!($($arg)*))
+    };
+}
+
 pub mod calibrate;
 pub mod completions;
 pub mod coverage;

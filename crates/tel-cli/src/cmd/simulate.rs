@@ -90,9 +90,9 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
             "tau": args.quantile,
             "policies": reports.iter().map(|(name, r)| json!({"policy": name, "report": r})).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
     } else {
-        print_reports(&source, &reports, args.quantile);
+        print_reports(&source, &reports, args.quantile)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -122,22 +122,26 @@ fn row(label: String, s: &PolicyScore) -> Vec<String> {
     ]
 }
 
-fn print_reports(source: &EventSource, reports: &[(String, SimReport)], tau: f64) {
+fn print_reports(
+    source: &EventSource,
+    reports: &[(String, SimReport)],
+    tau: f64,
+) -> std::io::Result<()> {
     let skipped = &source.prepared.skipped;
-    println!(
+    outln!(
         "simulate: {} events read, {} simulated (p from profile {}), {} ineligible, {} truncation unknown",
         source.events,
         source.prepared.sim_events.len(),
         source.profile.id,
         skipped.ineligible,
         skipped.truncation_unknown
-    );
-    println!(
+    )?;
+    outln!(
         "unknown = truncated originally, given more than its old ceiling: never guessed; pinball at tau {tau} over non-truncated events"
-    );
+    )?;
     for (name, report) in reports {
-        println!();
-        println!("policy {name}");
+        outln!()?;
+        outln!("policy {name}")?;
         let mut table = format::table(
             [
                 "stratum",
@@ -162,6 +166,7 @@ fn print_reports(source: &EventSource, reports: &[(String, SimReport)], tau: f64
             table.add_row(row(label, score));
         }
         table.add_row(row("all".to_owned(), &report.overall));
-        println!("{table}");
+        outln!("{table}")?;
     }
+    Ok(())
 }
