@@ -26,3 +26,5 @@ mod export_import_replay;
 mod generate;
 #[path = "cli/reliability.rs"]
 mod reliability;
+#[path = "cli/security.rs"]
+mod security;
