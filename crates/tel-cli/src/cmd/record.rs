@@ -306,8 +306,7 @@ fn run_batch(
     let reader: Box<dyn BufRead> = if source == Path::new("-") {
         Box::new(std::io::stdin().lock())
     } else {
-        let file =
-            File::open(source).with_context(|| format!("cannot open batch file {name}"))?;
+        let file = File::open(source).with_context(|| format!("cannot open batch file {name}"))?;
         Box::new(BufReader::new(file))
     };
     let mut summary = BatchSummary::default();

@@ -42,7 +42,14 @@ fn record_command(
         None => Command::new(tel),
     };
     command
-        .args(["record", "--force", "--batch", source, "--database-url", url])
+        .args([
+            "record",
+            "--force",
+            "--batch",
+            source,
+            "--database-url",
+            url,
+        ])
         .arg("--spool")
         .arg(spool)
         .args(extra)
@@ -304,9 +311,8 @@ impl PgDatabase {
 impl Drop for PgDatabase {
     fn drop(&mut self) {
         if let Ok(mut conn) = PgConnection::establish(&self.admin) {
-            let _ = conn.batch_execute(
-                &["DROP DATABASE IF EXISTS ", &self.name, " WITH (FORCE)"].concat(),
-            );
+            let _ = conn
+                .batch_execute(&["DROP DATABASE IF EXISTS ", &self.name, " WITH (FORCE)"].concat());
         }
     }
 }
@@ -326,7 +332,10 @@ fn lock_held_past_the_busy_timeout_spools_then_replay_stores_each_event_once() {
     locker.batch_execute("COMMIT").unwrap();
     assert_eq!(recording.send(20), Tally::stored(20), "recovers at once");
     let (status, stderr) = recording.finish();
-    assert!(status.success() && stderr.contains("database is locked"), "{stderr}");
+    assert!(
+        status.success() && stderr.contains("database is locked"),
+        "{stderr}"
+    );
     let tally = Tally {
         stored: 40,
         spooled: 10,
@@ -491,7 +500,12 @@ fn record_under_file_size_limit(
     let input = dir.path().join("events.ndjson");
     let lines: Vec<String> = (0..events).map(|i| event_line("fsize", i)).collect();
     std::fs::write(&input, lines.join("\n")).unwrap();
-    let script = ["trap '' XFSZ; exec prlimit --fsize=", &limit.to_string(), " \"$@\""].concat();
+    let script = [
+        "trap '' XFSZ; exec prlimit --fsize=",
+        &limit.to_string(),
+        " \"$@\"",
+    ]
+    .concat();
     let output = record_command(
         &["sh", "-c", &script, "sh"],
         input.to_str().unwrap(),
@@ -550,7 +564,11 @@ fn spool_on_the_same_full_disk_reports_every_lost_event_and_keeps_whole_lines() 
         return;
     };
     assert_eq!(status.code(), Some(1), "lost events make tel record fail");
-    assert_eq!(tally.stored + tally.spooled + tally.lost, EVENTS, "{tally:?}");
+    assert_eq!(
+        tally.stored + tally.spooled + tally.lost,
+        EVENTS,
+        "{tally:?}"
+    );
     assert!(tally.lost > 0, "{tally:?}");
     // Each lost event is on stderr in full, so nothing is lost silently.
     let lost: Vec<&str> = stderr
@@ -565,7 +583,10 @@ fn spool_on_the_same_full_disk_reports_every_lost_event_and_keeps_whole_lines() 
     let url = dir.path().join("tel.db").to_str().unwrap().to_owned();
     let spool = dir.path().join("tel.db.spool.ndjson");
     let text = std::fs::read_to_string(&spool).unwrap();
-    assert!(text.ends_with('\n'), "no partial line at the end of the spool");
+    assert!(
+        text.ends_with('\n'),
+        "no partial line at the end of the spool"
+    );
     assert_eq!(spool_lines(&spool), tally.spooled);
     assert_eq!(replay(&url, &spool), tally.spooled as u64);
     assert_eq!(

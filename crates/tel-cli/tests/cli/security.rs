@@ -86,10 +86,18 @@ fn a_failing_postgres_password_appears_in_no_output_and_no_file() {
         .iter()
         .filter(|p| p.to_string_lossy().contains("spool-"))
         .collect();
-    assert_eq!(spools.len(), urls.len(), "one spool per database: {written:?}");
+    assert_eq!(
+        spools.len(),
+        urls.len(),
+        "one spool per database: {written:?}"
+    );
     for file in &written {
         let text = String::from_utf8_lossy(&std::fs::read(file).unwrap()).into_owned();
-        assert!(!text.contains(PASSWORD), "{} holds the password", file.display());
+        assert!(
+            !text.contains(PASSWORD),
+            "{} holds the password",
+            file.display()
+        );
     }
     for spool in spools {
         let mode = std::fs::metadata(spool).unwrap().permissions().mode();

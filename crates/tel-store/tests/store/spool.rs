@@ -202,7 +202,11 @@ fn database_removed_under_an_open_connection_is_spooled_not_lost() {
         matches!(&outcome, RecordOutcome::Spooled { reason } if reason.contains("does not exist")),
         "{outcome:?}"
     );
-    assert_eq!(spool.size().unwrap().lines, 1, "the spool recreates the directory");
+    assert_eq!(
+        spool.size().unwrap().lines,
+        1,
+        "the spool recreates the directory"
+    );
 
     // A new database at the same path is written to, not the removed one.
     std::fs::remove_file(dir.join("tel.db")).ok();
