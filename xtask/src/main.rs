@@ -3,6 +3,7 @@
 mod pg;
 mod regress;
 mod reliability;
+mod slow;
 mod tidy;
 
 use std::process::{Command, ExitCode};
@@ -31,6 +32,12 @@ enum Task {
     PgDown,
     /// Stop PostgreSQL during a recording loop and during an import (a private cluster), then check every event is stored once.
     Reliability,
+    /// The slow tests (not in CI): kill -9 of a 1,000,000-event import, then the fuzz tests with 100,000 cases.
+    Slow {
+        /// Seed of the random kill point (default: from the clock; printed).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// Check the replay and export goldens (tests/regress and ../shared/real-data).
     Regress {
         /// Rewrite the project-owned goldens instead of failing on a mismatch.
@@ -68,6 +75,7 @@ fn run(xtask: Xtask) -> anyhow::Result<()> {
         }
         Task::PgDown => pg::Cluster::locate(&workspace_root())?.down(),
         Task::Reliability => reliability::run(&workspace_root()),
+        Task::Slow { seed } => slow::run(&workspace_root(), seed),
         Task::Regress { update } => regress::run(&workspace_root(), update),
         Task::Migrate { args } => {
             let mut command = vec!["run", "--quiet", "-p", "tel-cli", "--", "migrate"];
