@@ -1,12 +1,13 @@
 //! `cargo xtask slow`: the tests too long for every CI run — `kill -9` of a 1,000,000-event
-//! `tel import` at a random point (the database must stay consistent and the same import must then
-//! store exactly the input's events), and the fuzz tests with `TEL_FUZZ_CASES=100000`.
+//! `tel import` at a random point of its insert transaction (the database must stay consistent and
+//! the same import must then store exactly the input's events), and the fuzz tests with
+//! `TEL_FUZZ_CASES=100000`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context as _, ensure};
+use anyhow::{Context as _, bail, ensure};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
@@ -128,7 +129,7 @@ fn kill_during_import(binary: &Path, work: &Path, seed: u64) -> anyhow::Result<(
         started.elapsed().as_secs_f64()
     );
 
-    // How long the whole import takes, extrapolated from a tenth of it.
+    // How long the insert phase (after the validation pass) takes, extrapolated from a tenth.
     let sample_events = SAMPLE_EVENTS.to_string();
     tel(
         binary,
@@ -143,26 +144,24 @@ fn kill_during_import(binary: &Path, work: &Path, seed: u64) -> anyhow::Result<(
         ],
     )?;
     tel(binary, &["migrate", "--database-url", &sample_db])?;
-    let timing = Instant::now();
-    import(binary, &sample, &sample_db)?;
-    let estimate = timing.elapsed() * (EVENTS / SAMPLE_EVENTS) as u32;
+    let mut timing = spawn_import(binary, &sample, &sample_db)?;
+    let writing = wait_for_writes(&sample_db_path, &mut timing)?;
+    timing.wait()?;
+    let estimate = writing.elapsed() * (EVENTS / SAMPLE_EVENTS) as u32;
     std::fs::remove_file(&sample_db_path).ok();
 
     tel(binary, &["migrate", "--database-url", &db])?;
     let kill_after = Duration::from_nanos(splitmix(seed) % estimate.as_nanos().max(1) as u64);
     eprintln!(
-        "xtask: slow: import of {EVENTS} events estimated at {:.1} s; seed {seed}: kill -9 after {:.2} s",
+        "xtask: slow: insert phase of {EVENTS} events estimated at {:.1} s; seed {seed}: kill -9 {:.2} s into it",
         estimate.as_secs_f64(),
         kill_after.as_secs_f64()
     );
-    let mut child = Command::new(binary)
-        .args(["import", "--quiet", &input, "--database-url", &db])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("cannot start tel import")?;
+    let mut child = spawn_import(binary, &input, &db)?;
+    wait_for_writes(&db_path, &mut child)?;
     std::thread::sleep(kill_after);
     let finished_first = child.try_wait()?.is_some();
+    let uncommitted = wal_bytes(&db_path);
     child.kill().ok(); // SIGKILL
     child.wait()?;
     let after_kill = check_database(&db_path)?;
@@ -177,8 +176,9 @@ fn kill_during_import(binary: &Path, work: &Path, seed: u64) -> anyhow::Result<(
     let (again, skipped) = import(binary, &input, &db)?;
     let stored = check_database(&db_path)?;
     eprintln!(
-        "reliability: kill -9 of tel import ({EVENTS} events, SQLite) after {:.2} s{}: integrity_check ok, {after_kill} events after the kill; re-import wrote {inserted} (skipped {duplicates}) in {rerun_seconds:.1} s, again {again} (skipped {skipped}); in database {stored}",
+        "reliability: kill -9 of tel import ({EVENTS} events, SQLite) {:.2} s into its transaction, WAL {:.0} MB{}: integrity_check ok, {after_kill} events after the kill; re-import wrote {inserted} (skipped {duplicates}) in {rerun_seconds:.1} s, again {again} (skipped {skipped}); in database {stored}",
         kill_after.as_secs_f64(),
+        uncommitted as f64 / 1e6,
         if finished_first {
             " (the import had already finished)"
         } else {
@@ -190,6 +190,40 @@ fn kill_during_import(binary: &Path, work: &Path, seed: u64) -> anyhow::Result<(
         "expected exactly {EVENTS} events once, found {stored}"
     );
     Ok(())
+}
+
+/// `tel import --quiet INPUT --database-url DB`, output discarded.
+fn spawn_import(binary: &Path, input: &str, db: &str) -> anyhow::Result<Child> {
+    Command::new(binary)
+        .args(["import", "--quiet", input, "--database-url", db])
+        .env_remove("TEL_DATABASE_URL")
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot start tel import")
+}
+
+/// Bytes in the database's write-ahead log (0 when there is none).
+fn wal_bytes(db: &Path) -> u64 {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(wal).map_or(0, |m| m.len())
+}
+
+/// Waits until the import writes to the database (its WAL grows: the transaction is open, the
+/// validation pass is over) and returns that moment; fails if the import ends first.
+fn wait_for_writes(db: &Path, import: &mut Child) -> anyhow::Result<Instant> {
+    while wal_bytes(db) == 0 {
+        if let Some(status) = import.try_wait()? {
+            bail!(
+                "tel import ended ({status}) before writing to {}",
+                db.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(Instant::now())
 }
 
 /// SplitMix64: spreads a clock reading or a user's seed over the whole range.

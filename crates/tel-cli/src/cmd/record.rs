@@ -24,7 +24,7 @@ pub const EXAMPLES: &str = r#"Examples:
       "stop_reason": "end_turn", "model": "claude-sonnet-4-5"}'
   tel export | head -1 | tel record --force      # one NDJSON export line from stdin
   tel record --force --run-id r1 --phase-id p1 --predicted 1200 --actual 800 --model claude-sonnet-4-5 --success
-  tel export --database-url sqlite://old.db | tel record --force --batch -   # one event per line, one connection
+  tel record --force --batch calls.ndjson       # one event per line, one connection (`-` reads stdin)
 
 Without --force the event is recorded only when TELEMETRY_DB_ENABLED is 1, true or yes (any case).
 Derived export keys (timestamp, deliverable_count, smape_percent, waste_ratio, underestimated) are
@@ -241,21 +241,22 @@ fn parse_event(text: &str) -> anyhow::Result<EventDraft> {
 
 /// Runs `tel record`.
 pub fn run(args: &RecordArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let draft = match &args.batch {
-        Some(_) => None,
-        None => Some(args.draft()?),
+    let Some(source) = &args.batch else {
+        let draft = args.draft()?;
+        let recorder = recorder(args)?;
+        return Ok(report(&recorder, &record_one(&recorder, args.force, draft)));
     };
+    run_batch(&recorder(args)?, args.force, source, global.quiet)
+}
+
+/// The recorder of the environment and the flags (it connects on its first write).
+fn recorder(args: &RecordArgs) -> anyhow::Result<Recorder> {
     let mut config = RecorderConfig::from_env(args.db.database_url.as_deref(), &process_env)?;
     config.connect = args.db.options();
     if let Some(path) = &args.spool {
         config.spool = tel_store::Spool::new(path);
     }
-    let recorder = Recorder::new(config);
-    match (draft, &args.batch) {
-        (Some(draft), _) => Ok(report(&recorder, &record_one(&recorder, args.force, draft))),
-        (None, Some(source)) => run_batch(&recorder, args.force, source, global.quiet),
-        (None, None) => unreachable!("no draft is read only with --batch"),
-    }
+    Ok(Recorder::new(config))
 }
 
 fn record_one(recorder: &Recorder, force: bool, draft: EventDraft) -> RecordOutcome {

@@ -80,12 +80,6 @@ impl Tally {
             ..Self::default()
         }
     }
-
-    fn add(&mut self, other: Self) {
-        self.stored += other.stored;
-        self.spooled += other.spooled;
-        self.lost += other.lost;
-    }
 }
 
 /// A running `tel record --batch -` fed event by event, so faults can be injected between events.
@@ -96,7 +90,6 @@ struct Recording {
     stderr: Option<JoinHandle<String>>,
     tag: &'static str,
     sent: usize,
-    tally: Tally,
 }
 
 impl Recording {
@@ -121,7 +114,6 @@ impl Recording {
             child,
             tag,
             sent: 0,
-            tally: Tally::default(),
         }
     }
 
@@ -144,7 +136,6 @@ impl Recording {
                 _ => panic!("unexpected output of tel record: {line:?}"),
             }
         }
-        self.tally.add(tally);
         tally
     }
 
@@ -356,7 +347,8 @@ fn lock_held_past_the_busy_timeout_spools_then_replay_stores_each_event_once() {
 
 /// How to run a process that root's privileges do not exempt from file permissions: as `nobody`
 /// when running as root (root ignores permission bits), directly otherwise; `None` (with the
-/// reason printed) when root cannot switch to `nobody`.
+/// reason printed) when root cannot run `tel` as `nobody` (no such user, no `runuser`, or the
+/// binary's directory not reachable by others).
 fn unprivileged_wrapper() -> Option<&'static [&'static str]> {
     let uid = Command::new("id").arg("-u").output().unwrap();
     if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
@@ -365,13 +357,13 @@ fn unprivileged_wrapper() -> Option<&'static [&'static str]> {
     const NOBODY: &[&str] = &["runuser", "-u", "nobody", "--"];
     let works = Command::new(NOBODY[0])
         .args(&NOBODY[1..])
-        .arg("true")
-        .status()
-        .is_ok_and(|s| s.success());
+        .args([env!("CARGO_BIN_EXE_tel"), "--version"])
+        .output()
+        .is_ok_and(|output| output.status.success());
     if works {
         Some(NOBODY)
     } else {
-        eprintln!("skipped: running as root and `runuser -u nobody` does not work");
+        eprintln!("skipped: running as root and `runuser -u nobody -- tel` does not work");
         None
     }
 }
