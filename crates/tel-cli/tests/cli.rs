@@ -26,3 +26,7 @@ mod closed_stdout;
 mod export_import_replay;
 #[path = "cli/generate.rs"]
 mod generate;
+#[path = "cli/reliability.rs"]
+mod reliability;
+#[path = "cli/security.rs"]
+mod security;

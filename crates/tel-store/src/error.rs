@@ -18,6 +18,13 @@ pub enum StoreError {
         /// Why, e.g. `directory missing/dir does not exist`.
         reason: String,
     },
+    /// The SQLite file a connection writes to is no longer the file at the database's path
+    /// (removed, or its directory removed, or replaced), so what it writes would be lost.
+    #[error("database {location} was removed or replaced while open")]
+    FileReplaced {
+        /// The database.
+        location: String,
+    },
     /// A query failed.
     // The cause is in the message (the recorder's warnings print it alone), so it is not also a
     // `source()`: error chains would print it twice.

@@ -54,7 +54,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Replay(args) => replay::run(args, &cli.global),
         Command::Migrate(args) => migrate::run(&args),
         Command::Status(args) => status::run(&args),
-        Command::Record(args) => record::run(&args),
+        Command::Record(args) => record::run(&args, &cli.global),
         Command::Spool(command) => spool::run(&command),
         Command::Prune(args) => prune::run(&args),
         Command::Calibrate(args) => calibrate::run(&args),

@@ -325,7 +325,7 @@ pub fn insert_event(
     event: &TelemetryEvent,
     options: InsertOptions,
 ) -> Result<Option<i64>, StoreError> {
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         let prepared = prepare(conn, std::slice::from_ref(event), options)?;
         let row = prepared[0].row();
         with_conn!(conn, c => diesel::insert_into(token_estimation_v2_events::table)
@@ -346,7 +346,7 @@ pub fn insert_events(
     events: &[TelemetryEvent],
     options: InsertOptions,
 ) -> Result<InsertSummary, StoreError> {
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         let prepared = prepare(conn, events, options)?;
         let mut inserted = 0u64;
         for chunk in prepared.chunks(INSERT_CHUNK_ROWS) {
