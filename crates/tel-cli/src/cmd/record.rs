@@ -244,7 +244,10 @@ pub fn run(args: &RecordArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let Some(source) = &args.batch else {
         let draft = args.draft()?;
         let recorder = recorder(args)?;
-        return Ok(report(&recorder, &record_one(&recorder, args.force, draft)));
+        return Ok(report(
+            &recorder,
+            &record_one(&recorder, args.force, draft),
+        )?);
     };
     run_batch(&recorder(args)?, args.force, source, global.quiet)
 }
@@ -268,23 +271,23 @@ fn record_one(recorder: &Recorder, force: bool, draft: EventDraft) -> RecordOutc
 }
 
 /// Prints what happened to one event; the exit code is 1 only when the event is lost.
-fn report(recorder: &Recorder, outcome: &RecordOutcome) -> ExitCode {
+fn report(recorder: &Recorder, outcome: &RecordOutcome) -> std::io::Result<ExitCode> {
     match outcome {
         RecordOutcome::Disabled => {
             eprintln!("not recorded: TELEMETRY_DB_ENABLED is not 1, true or yes (use --force)");
         }
         RecordOutcome::Skipped { .. } => {}
-        RecordOutcome::Stored { event_id: Some(id) } => println!("stored event {id}"),
-        RecordOutcome::Stored { event_id: None } => println!("already stored (same event)"),
+        RecordOutcome::Stored { event_id: Some(id) } => outln!("stored event {id}")?,
+        RecordOutcome::Stored { event_id: None } => outln!("already stored (same event)")?,
         RecordOutcome::Spooled { .. } => {
-            println!("spooled to {}", recorder.config().spool.path().display());
+            outln!("spooled to {}", recorder.config().spool.path().display())?;
         }
         RecordOutcome::Lost { .. } => {
-            println!("lost (see the warning on stderr)");
-            return ExitCode::from(1);
+            outln!("lost (see the warning on stderr)")?;
+            return Ok(ExitCode::from(1));
         }
     }
-    ExitCode::SUCCESS
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Counts of a `--batch` run.
@@ -311,6 +314,8 @@ fn run_batch(
         Box::new(BufReader::new(file))
     };
     let mut summary = BatchSummary::default();
+    // A reader of the per-event lines that goes away does not stop the recording: only the lines stop.
+    let mut stdout_open = true;
     for (index, line) in reader.lines().enumerate() {
         let line = line.with_context(|| format!("cannot read {name}"))?;
         if line.trim().is_empty() {
@@ -320,7 +325,14 @@ fn run_batch(
         match parse_event(&line) {
             Ok(draft) => {
                 let outcome = record_one(recorder, force, draft);
-                report(recorder, &outcome);
+                if stdout_open {
+                    match report(recorder, &outcome) {
+                        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {
+                            stdout_open = false;
+                        }
+                        other => drop(other?),
+                    }
+                }
                 match outcome {
                     RecordOutcome::Stored { event_id: Some(_) } => summary.stored += 1,
                     RecordOutcome::Stored { event_id: None } => summary.already_stored += 1,

@@ -79,3 +79,29 @@ fn closed_stdout_is_success_not_a_panic_for_every_printing_command() {
         );
     }
 }
+
+#[test]
+fn record_batch_keeps_recording_after_its_stdout_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = (0..200)
+        .map(|i| crate::reliability::event_line("closed", i))
+        .collect();
+    std::fs::write(dir.path().join("events.ndjson"), lines.join("\n")).unwrap();
+    assert!(
+        tel_at(dir.path(), &["migrate", "--database-url", "r.db"])
+            .status
+            .success()
+    );
+    let record = [
+        "record",
+        "--force",
+        "--batch",
+        "events.ndjson",
+        "--database-url",
+        "r.db",
+    ];
+    let (code, stderr) = run_with_closed_stdout(dir.path(), &record);
+    assert_eq!(code, Some(0), "{stderr}");
+    let export = tel_at(dir.path(), &["export", "--database-url", "r.db"]);
+    assert_eq!(String::from_utf8_lossy(&export.stdout).lines().count(), 200);
+}

@@ -15,7 +15,7 @@ use crate::support::tel_here;
 
 /// One event in `tel record`'s JSON form: phase `{tag}-{i}` of run `run-{i % 7}` (runs are shared
 /// between writers, phases are not).
-fn event_line(tag: &str, i: usize) -> String {
+pub(crate) fn event_line(tag: &str, i: usize) -> String {
     format!(
         r#"{{"run_id": "run-{}", "phase_id": "{tag}-{i}", "category": "implementation", "complexity": "low", "deliverables": ["src/a.py"], "predicted_output_tokens": {}, "actual_output_tokens": 800, "selected_budget": 4096, "success": true, "truncated": false, "stop_reason": "end_turn", "model": "claude-sonnet-4-5"}}"#,
         i % 7,
