@@ -341,28 +341,43 @@ pub fn insert_event(
 
 /// Inserts events in one transaction, one multi-row INSERT per chunk of [`INSERT_CHUNK_ROWS`];
 /// events whose idempotency key is already stored (or repeated in `events`) are skipped.
+///
+/// Inside a transaction the caller opened (an import's batches), no savepoint is taken: it would only
+/// journal every page the batch touches a second time. On an error the caller's transaction then holds a
+/// partial batch, so the caller must roll back, as returning the error from [`DbConn::transaction`] does.
 pub fn insert_events(
     conn: &mut DbConn,
     events: &[TelemetryEvent],
     options: InsertOptions,
 ) -> Result<InsertSummary, StoreError> {
-    conn.transaction(|conn| {
-        let prepared = prepare(conn, events, options)?;
-        let mut inserted = 0u64;
-        for chunk in prepared.chunks(INSERT_CHUNK_ROWS) {
-            let rows: Vec<NewEventRow<'_>> = chunk.iter().map(Prepared::row).collect();
-            let n = with_conn!(conn, c => diesel::insert_into(token_estimation_v2_events::table)
+    if conn.in_transaction() {
+        insert_prepared(conn, events, options)
+    } else {
+        conn.transaction(|conn| insert_prepared(conn, events, options))
+    }
+}
+
+/// The body of [`insert_events`], in the transaction it runs in.
+fn insert_prepared(
+    conn: &mut DbConn,
+    events: &[TelemetryEvent],
+    options: InsertOptions,
+) -> Result<InsertSummary, StoreError> {
+    let prepared = prepare(conn, events, options)?;
+    let mut inserted = 0u64;
+    for chunk in prepared.chunks(INSERT_CHUNK_ROWS) {
+        let rows: Vec<NewEventRow<'_>> = chunk.iter().map(Prepared::row).collect();
+        let n = with_conn!(conn, c => diesel::insert_into(token_estimation_v2_events::table)
                 .values(&rows)
                 .on_conflict(ev::idempotency_key)
                 .do_nothing()
                 .execute(c))
-            .context("insert events into token_estimation_v2_events")?;
-            inserted += n as u64;
-        }
-        Ok(InsertSummary {
-            inserted,
-            duplicates: events.len() as u64 - inserted,
-        })
+        .context("insert events into token_estimation_v2_events")?;
+        inserted += n as u64;
+    }
+    Ok(InsertSummary {
+        inserted,
+        duplicates: events.len() as u64 - inserted,
     })
 }
 
