@@ -3,6 +3,7 @@
 //! writes the table into docs/PERFORMANCE.md between marker comments.
 
 mod measure;
+mod postgres;
 mod report;
 
 use std::fs;
@@ -13,6 +14,7 @@ use anyhow::{Context as _, bail};
 use clap::Args;
 
 use measure::{GNU_TIME, Job, Sample, median};
+use postgres::ScratchPg;
 use report::{Comparison, Machine, RecorderLatency, Report};
 
 /// Seed of the generated data: every run of the bench measures the same events.
@@ -74,6 +76,7 @@ pub fn run(root: &Path, args: &BenchArgs) -> anyhow::Result<()> {
         tel: tel.clone(),
         dir: workdir.clone(),
         rounds: args.rounds,
+        pg: ScratchPg::from_env(),
     };
     let load_before = Machine::load_average();
     let mut comparisons = Vec::new();
@@ -143,11 +146,23 @@ fn command_line(args: &BenchArgs) -> String {
     command
 }
 
-/// The tel binary, the scratch directory and the number of rounds.
+/// The tel binary, the scratch directory, the number of rounds and the PostgreSQL database, if any.
 struct Bench {
     tel: PathBuf,
     dir: PathBuf,
     rounds: usize,
+    pg: Option<ScratchPg>,
+}
+
+/// What must happen before each timed run of a job.
+#[derive(Debug, Clone, Copy)]
+enum Fresh<'a> {
+    /// Nothing: the job reads.
+    Nothing,
+    /// This SQLite file is recreated and migrated.
+    Sqlite(&'a Path),
+    /// The PostgreSQL scratch database is recreated and migrated.
+    Postgres,
 }
 
 impl Bench {
@@ -183,10 +198,9 @@ impl Bench {
         let mut comparisons = vec![self.compare(
             n,
             "import (NDJSON → indexed SQLite)",
-            &tel_import,
+            (&tel_import, Fresh::Sqlite(&import_db)),
             "sqlite3 .import (CSV, one transaction)",
-            &sqlite_import,
-            Some(&import_db),
+            (&sqlite_import, Fresh::Sqlite(&import_db)),
         )?];
         for (task, args) in [
             ("replay --json", vec!["replay", "--json"]),
@@ -197,10 +211,9 @@ impl Bench {
             comparisons.push(self.compare(
                 n,
                 task,
-                &self.tel_job(&args),
+                (&self.tel_job(&args), Fresh::Nothing),
                 "sqlite3 SELECT *",
-                &select_all,
-                None,
+                (&select_all, Fresh::Nothing),
             )?);
         }
         let export = self.tel_job(&["export", "--quiet", "--database-url", &data_url]);
@@ -208,29 +221,79 @@ impl Bench {
         comparisons.push(self.compare(
             n,
             "export (NDJSON)",
-            &export,
+            (&export, Fresh::Nothing),
             "sqlite3 -json SELECT",
-            &sqlite_json,
-            None,
+            (&sqlite_json, Fresh::Nothing),
         )?);
+        if let Some(pg) = &self.pg {
+            comparisons.extend(self.postgres_at(n, pg, &ndjson, &tel_import, &data_url)?);
+        }
         Ok(comparisons)
     }
 
-    /// Times `tel` and `anchor` alternately (`fresh`: a database recreated, migrated, before every run).
+    /// The same tel commands on PostgreSQL, each against itself on SQLite.
+    fn postgres_at(
+        &self,
+        n: u64,
+        pg: &ScratchPg,
+        ndjson: &Path,
+        sqlite_import: &Job,
+        sqlite_url: &str,
+    ) -> anyhow::Result<Vec<Comparison>> {
+        const ON_SQLITE: &str = "the same tel command on SQLite";
+        let import = self.tel_job(&[
+            "import",
+            "--quiet",
+            "--database-url",
+            &pg.url,
+            &path(ndjson),
+        ]);
+        let import_db = self.file(n, "import.db");
+        // The last import run leaves the database the read comparisons use.
+        let mut comparisons = vec![self.compare(
+            n,
+            "PostgreSQL: import",
+            (&import, Fresh::Postgres),
+            ON_SQLITE,
+            (sqlite_import, Fresh::Sqlite(&import_db)),
+        )?];
+        for (task, command) in [
+            ("PostgreSQL: replay --json", ["replay", "--json"].as_slice()),
+            ("PostgreSQL: replay --legacy", &["replay", "--legacy"]),
+            ("PostgreSQL: export", &["export"]),
+        ] {
+            let on = |url: &str| {
+                let mut args = command.to_vec();
+                args.extend(["--quiet", "--database-url", url]);
+                self.tel_job(&args)
+            };
+            comparisons.push(self.compare(
+                n,
+                task,
+                (&on(&pg.url), Fresh::Nothing),
+                ON_SQLITE,
+                (&on(sqlite_url), Fresh::Nothing),
+            )?);
+        }
+        Ok(comparisons)
+    }
+
+    /// Times `tel` and `anchor` alternately, each after its [`Fresh`] preparation.
     fn compare(
         &self,
         n: u64,
         task: &'static str,
-        tel: &Job,
+        tel: (&Job, Fresh<'_>),
         anchor_name: &'static str,
-        anchor: &Job,
-        fresh: Option<&Path>,
+        anchor: (&Job, Fresh<'_>),
     ) -> anyhow::Result<Comparison> {
         eprintln!("bench: {n} events: {task}");
         let scratch = self.file(n, "rusage");
-        let run = |job: &Job| -> anyhow::Result<Sample> {
-            if let Some(db) = fresh {
-                self.fresh_database(db)?;
+        let run = |(job, fresh): (&Job, Fresh<'_>)| -> anyhow::Result<Sample> {
+            match fresh {
+                Fresh::Nothing => {}
+                Fresh::Sqlite(db) => self.fresh_database(db)?,
+                Fresh::Postgres => self.fresh_postgres()?,
             }
             job.time(&scratch)
         };
@@ -318,8 +381,23 @@ impl Bench {
                     .with_context(|| format!("cannot remove {}", file.display()))?;
             }
         }
+        self.migrate(&url(db))
+    }
+
+    /// Recreates the PostgreSQL scratch database and creates tel's schema in it.
+    fn fresh_postgres(&self) -> anyhow::Result<()> {
+        let pg = self
+            .pg
+            .as_ref()
+            .context("no PostgreSQL database configured")?;
+        pg.recreate()?;
+        self.migrate(&pg.url)
+    }
+
+    /// `tel migrate` on `url`.
+    fn migrate(&self, url: &str) -> anyhow::Result<()> {
         let output = Command::new(&self.tel)
-            .args(["migrate", "--quiet", "--database-url", &url(db)])
+            .args(["migrate", "--quiet", "--database-url", url])
             .output()
             .context("cannot run tel migrate")?;
         if !output.status.success() {

@@ -7,10 +7,12 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput};
 use diesel::connection::SimpleConnection as _;
 use diesel::{Connection as _, PgConnection};
-use tel_core::{Complexity, DocFeatures, EventDraft, SotFields, TelExtras, TelemetryEvent, Timestamp};
+use tel_core::{
+    Complexity, DocFeatures, EventDraft, SotFields, TelExtras, TelemetryEvent, Timestamp,
+};
 use tel_store::{
-    ConnectOptions, DatabaseUrl, DbConn, EventQuery, InsertOptions, MigrateAction, StoreError, connect,
-    for_each_event, insert_events, migrate,
+    ConnectOptions, DatabaseUrl, DbConn, EventQuery, InsertOptions, MigrateAction, StoreError,
+    connect, for_each_event, insert_events, migrate,
 };
 
 /// Events per inserted batch (the import's batch size).
@@ -33,9 +35,15 @@ fn events(n: usize, offset: usize) -> Vec<TelemetryEvent> {
                 phase_id: ["p", &(i % 10).to_string(), "-implementation"].concat(),
                 category: "implementation".to_owned(),
                 complexity: Complexity::Medium,
-                deliverables: ["src/a.py", "src/b.py", "tests/test_a.py", "docs/A.md", "README.md"]
-                    .map(str::to_owned)
-                    .to_vec(),
+                deliverables: [
+                    "src/a.py",
+                    "src/b.py",
+                    "tests/test_a.py",
+                    "docs/A.md",
+                    "README.md",
+                ]
+                .map(str::to_owned)
+                .to_vec(),
                 predicted_output_tokens: 5200,
                 actual_output_tokens: 500 + (i % 7000) as i64,
                 selected_budget: 8192,
@@ -50,7 +58,9 @@ fn events(n: usize, offset: usize) -> Vec<TelemetryEvent> {
                 extras: TelExtras::default(),
             };
             let at = Timestamp::from_unix_micros(start.unix_micros() + i as i64 * 60_000_000);
-            draft.into_event(at, &Default::default()).expect("valid event")
+            draft
+                .into_event(at, &Default::default())
+                .expect("valid event")
         })
         .collect()
 }
@@ -123,7 +133,9 @@ impl ScratchPg {
         conn.batch_execute(&["CREATE DATABASE ", &name].concat())
             .expect("create the scratch database");
         // The server part of the URL, then the scratch database (the xtask URL has no query string).
-        let server = admin.rsplit_once('/').map_or(admin.as_str(), |(server, _)| server);
+        let server = admin
+            .rsplit_once('/')
+            .map_or(admin.as_str(), |(server, _)| server);
         let url = DatabaseUrl::Postgres([server, "/", &name].concat());
         Some(Self { admin, name, url })
     }
@@ -132,7 +144,8 @@ impl ScratchPg {
 impl Drop for ScratchPg {
     fn drop(&mut self) {
         if let Ok(mut conn) = PgConnection::establish(&self.admin) {
-            let _ = conn.batch_execute(&["DROP DATABASE IF EXISTS ", &self.name, " WITH (FORCE)"].concat());
+            let _ = conn
+                .batch_execute(&["DROP DATABASE IF EXISTS ", &self.name, " WITH (FORCE)"].concat());
         }
     }
 }
@@ -141,7 +154,11 @@ impl Drop for ScratchPg {
 fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     let dir = tempfile::tempdir().expect("temporary directory");
-    bench_backend(&mut criterion, "sqlite", &DatabaseUrl::SqliteFile(dir.path().join("bench.db")));
+    bench_backend(
+        &mut criterion,
+        "sqlite",
+        &DatabaseUrl::SqliteFile(dir.path().join("bench.db")),
+    );
     if let Some(pg) = ScratchPg::create() {
         bench_backend(&mut criterion, "postgres", &pg.url);
     }
