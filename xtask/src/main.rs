@@ -1,5 +1,6 @@
 //! `cargo xtask`: development tasks that need more than cargo (the full test suite, later PostgreSQL and benches).
 
+mod bench;
 mod pg;
 mod regress;
 mod reliability;
@@ -53,6 +54,8 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Time tel's import, replay and export against sqlite3 on generated data, and the recorder's latency.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -82,6 +85,7 @@ fn run(xtask: Xtask) -> anyhow::Result<()> {
             command.extend(args.iter().map(String::as_str));
             cargo(&command)
         }
+        Task::Bench(args) => bench::run(&workspace_root(), &args),
     }
 }
 

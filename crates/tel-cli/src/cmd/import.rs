@@ -122,6 +122,7 @@ pub fn run(args: &ImportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         ..InsertOptions::EXACT
     };
     let (url, mut conn) = args.db.open()?;
+    conn.enlarge_cache_for_bulk_writes()?;
     let progress = progress::events("import", Some(summary.events), global.quiet);
     let stored = conn
         .write_transaction(|conn| -> anyhow::Result<InsertSummary> {
