@@ -5,6 +5,7 @@
 //! - [`models`] holds one module per table with its queries (insert, stream, count, delete, prune);
 //! - [`Recorder`] is the fail-safe writer of telemetry.md §2 that spools what it cannot store.
 
+mod checkpoint;
 mod conn;
 pub mod env;
 mod error;

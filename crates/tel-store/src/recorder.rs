@@ -5,11 +5,12 @@
 use std::io::Write as _;
 use std::os::unix::fs::MetadataExt as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use tel_core::TelemetryEvent;
 
+use crate::checkpoint::{Checkpointer, defer_auto_checkpoint};
 use crate::conn::{ConnectOptions, DbConn, connect};
 use crate::env::{EnvLookup, TELEMETRY_FLAG_VAR};
 use crate::error::StoreError;
@@ -90,6 +91,8 @@ pub type WarningSink = Box<dyn Fn(&str) + Send + Sync>;
 pub struct Recorder {
     config: RecorderConfig,
     conn: Mutex<Option<OpenDb>>,
+    /// Started with the first stored event on an SQLite file.
+    checkpointer: OnceLock<Option<Checkpointer>>,
     write_failures: AtomicU64,
     spooled: AtomicU64,
     lost: AtomicU64,
@@ -111,6 +114,7 @@ impl Recorder {
         Self {
             config,
             conn: Mutex::new(None),
+            checkpointer: OnceLock::new(),
             write_failures: AtomicU64::new(0),
             spooled: AtomicU64::new(0),
             lost: AtomicU64::new(0),
@@ -221,6 +225,13 @@ impl Recorder {
             });
         }
         *slot = Some(open);
+        drop(slot);
+        let checkpointer = self
+            .checkpointer
+            .get_or_init(|| Checkpointer::start(url, &self.config.connect));
+        if let Some(checkpointer) = checkpointer {
+            checkpointer.request_if_due();
+        }
         Ok(event_id)
     }
 }
@@ -233,7 +244,8 @@ struct OpenDb {
 
 impl OpenDb {
     fn connect(url: &DatabaseUrl, options: &ConnectOptions) -> Result<Self, StoreError> {
-        let conn = connect(url, options)?;
+        let mut conn = connect(url, options)?;
+        defer_auto_checkpoint(&mut conn)?;
         Ok(Self {
             conn,
             file: file_identity(url),

@@ -287,3 +287,36 @@ fn flag_values_follow_the_one_shared_rule() {
     assert!(rec.config().enabled);
     assert_eq!(rec.config().connect, ConnectOptions::default());
 }
+
+#[test]
+fn recorder_checkpoints_keep_the_wal_bounded_without_pauses_between_records() {
+    // The recorder's connection defers SQLite's automatic checkpoint to a background thread; a
+    // writer that never pauses must still find its WAL bounded (by the backstop) and every event stored.
+    let db = TestDb::empty_sqlite().migrated();
+    let (recorder, warnings) = recorder(&db, Some("1"));
+    let records = 3_000;
+    for i in 0..records {
+        let mut event = draft(
+            Complexity::Low,
+            &["src/a.py", "tests/test_a.py"],
+            900,
+            1_000 + i,
+        );
+        event.phase_id = format!("phase-{i}");
+        assert!(matches!(
+            recorder.record(event),
+            RecordOutcome::Stored { event_id: Some(_) }
+        ));
+    }
+    assert!(warnings.lock().unwrap().is_empty());
+    assert_eq!(db.events().len(), records as usize);
+    let wal = db.url.sqlite_path().unwrap().with_extension("db-wal");
+    let wal_bytes = std::fs::metadata(&wal).map_or(0, |m| m.len());
+    // Without any checkpoint these records write ≈ 40 KB of WAL each (≈ 120 MB); the backstop is
+    // 4,000 pages (≈ 16 MB) and a checkpoint may lag one backstop behind.
+    assert!(
+        wal_bytes < 40 << 20,
+        "{} is {wal_bytes} bytes",
+        wal.display()
+    );
+}
