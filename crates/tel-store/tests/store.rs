@@ -13,3 +13,7 @@ mod recorder;
 mod repository;
 #[path = "store/spool.rs"]
 mod spool;
+#[path = "store/fuzz_url.rs"]
+mod fuzz_url;
+#[path = "store/hostile_text.rs"]
+mod hostile_text;

@@ -119,7 +119,8 @@ impl Record<'_> {
     }
 }
 
-/// Parses a stored complexity: only the canonical values are accepted (synonyms would change the bytes).
+/// Parses a stored complexity: only the canonical values are accepted (synonyms would change the bytes),
+/// so the error lists only those.
 pub fn parse_complexity(field: &str, raw: &str) -> Result<Complexity, FieldError> {
     match Complexity::parse(raw) {
         Ok(c) if c.as_str() == raw => Ok(c),
@@ -127,7 +128,10 @@ pub fn parse_complexity(field: &str, raw: &str) -> Result<Complexity, FieldError
             field,
             format!("{raw:?} is a synonym of {c}: expected one of low, medium, high, maintenance"),
         )),
-        Err(e) => Err(err(field, e.to_string())),
+        Err(_) => Err(err(
+            field,
+            format!("unknown complexity {raw:?}: expected one of low, medium, high, maintenance"),
+        )),
     }
 }
 
