@@ -158,7 +158,7 @@ fn complexity_critical_is_rejected_with_the_allowed_values_in_every_format() {
     for (format, valid) in valid_inputs() {
         let from = match format {
             ImportFormat::Log => "complexity=maintenance",
-            ImportFormat::Csv => ",maintenance,",
+            ImportFormat::Csv => "\"maintenance\"",
             ImportFormat::Ndjson => "\"maintenance\"",
         };
         let to = from.replace("maintenance", "critical");
