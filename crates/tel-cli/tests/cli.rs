@@ -24,3 +24,5 @@ mod calibrate_simulate;
 mod export_import_replay;
 #[path = "cli/generate.rs"]
 mod generate;
+#[path = "cli/hostile_input.rs"]
+mod hostile_input;

@@ -71,13 +71,13 @@ proptest! {
 #[test]
 fn password_with_a_raw_slash_or_question_mark_is_not_shown() {
     for url in [
-        "postgres://tel:pa/ss@db/tel",
-        "postgres://tel:pa?ss@db/tel",
-        "postgres://tel:pa#ss@db/tel",
-        "postgres://db/tel?password=pa/ss#x",
+        "postgres://tel:pa/QZ@db/tel",
+        "postgres://tel:pa?QZ@db/tel",
+        "postgres://tel:pa#QZ@db/tel",
+        "postgres://db/tel?password=pa/QZ#x",
     ] {
         let shown = DatabaseUrl::parse(url).expect("postgres").to_string();
-        assert!(!shown.contains("ss"), "{url} shown as {shown}");
+        assert!(!shown.contains("QZ"), "{url} shown as {shown}");
     }
 }
 
