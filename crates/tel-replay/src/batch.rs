@@ -90,7 +90,10 @@ pub fn run_batch(
             Err(problem) => Err((Value::Null, RequestError::line(problem.describe()))),
             Ok(text) if text.trim().is_empty() => continue,
             Ok(text) => match serde_json::from_str::<Value>(&text) {
-                Err(e) => Err((Value::Null, RequestError::line(format!("invalid JSON: {e}")))),
+                Err(e) => Err((
+                    Value::Null,
+                    RequestError::line(format!("invalid JSON: {e}")),
+                )),
                 Ok(request) => estimate_request(estimator, workspace, request),
             },
         };
@@ -157,7 +160,13 @@ fn estimate_request(
         let deliverables = request
             .get("deliverables")
             .ok_or_else(|| RequestError::field("deliverables", "missing (any JSON value)"))?;
-        Ok((category, complexity, task, deliverables, scope_paths(&request)?))
+        Ok((
+            category,
+            complexity,
+            task,
+            deliverables,
+            scope_paths(&request)?,
+        ))
     })();
     let (category, complexity, task, deliverables, scope_paths) = match parsed {
         Ok(parsed) => parsed,

@@ -29,11 +29,11 @@ mod simulate;
 #[path = "replay/generate.rs"]
 mod generate;
 
-#[path = "replay/hostile.rs"]
-mod hostile;
 #[path = "replay/fuzz_import.rs"]
 mod fuzz_import;
 #[path = "replay/fuzz_inputs.rs"]
 mod fuzz_inputs;
+#[path = "replay/hostile.rs"]
+mod hostile;
 #[path = "replay/hostile_regressions.rs"]
 mod hostile_regressions;

@@ -25,8 +25,16 @@ fn import_of_a_ten_megabyte_line_or_invalid_utf8_fails_naming_file_line_and_writ
     let mut bad_utf8 = LINE.replace("{TEXT}", "y").into_bytes();
     bad_utf8.splice(20..20, *b"\xff\xfe");
     for (name, bad, expected) in [
-        ("huge.ndjson", huge.into_bytes(), "line longer than 1048576 bytes"),
-        ("utf8.ndjson", bad_utf8, "invalid UTF-8 at byte 20 of the line"),
+        (
+            "huge.ndjson",
+            huge.into_bytes(),
+            "line longer than 1048576 bytes",
+        ),
+        (
+            "utf8.ndjson",
+            bad_utf8,
+            "invalid UTF-8 at byte 20 of the line",
+        ),
     ] {
         let file = dir.path().join(name);
         let mut bytes = format!("{valid}\n").into_bytes();
@@ -42,7 +50,10 @@ fn import_of_a_ten_megabyte_line_or_invalid_utf8_fails_naming_file_line_and_writ
             "{name}: {stderr}"
         );
         let export = tel(&db, &["export"]);
-        assert!(export.status.success() && export.stdout.is_empty(), "{name}: {export:?}");
+        assert!(
+            export.status.success() && export.stdout.is_empty(),
+            "{name}: {export:?}"
+        );
     }
 }
 

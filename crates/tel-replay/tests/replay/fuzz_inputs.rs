@@ -106,7 +106,8 @@ fn mutate_lines(text: &str, mutations: &[LineMutation]) -> String {
         let n = lines.len();
         match mutation {
             LineMutation::Value(i, value) => {
-                let assignments: Vec<usize> = (0..n).filter(|&j| lines[j].contains(" = ")).collect();
+                let assignments: Vec<usize> =
+                    (0..n).filter(|&j| lines[j].contains(" = ")).collect();
                 if let Some(&j) = assignments.get(i.index(assignments.len().max(1))) {
                     let key = lines[j].split(" = ").next().unwrap_or("").to_owned();
                     lines[j] = format!("{key} = {value}");
@@ -128,7 +129,11 @@ fn mutate_lines(text: &str, mutations: &[LineMutation]) -> String {
 fn exercise(profile: Profile) {
     let estimator = Estimator::new(profile);
     for (deliverables, category, complexity) in [
-        (r#"["Create src/autopack/new_module.py"]"#, "backend", "medium"),
+        (
+            r#"["Create src/autopack/new_module.py"]"#,
+            "backend",
+            "medium",
+        ),
         (r#"["docs/BUILD_LOG.md", "tests/test_x.py"]"#, "docs", "low"),
         ("[]", "implementation", "critical"),
     ] {

@@ -173,7 +173,11 @@ pub fn line_count(bytes: &[u8]) -> u64 {
 pub fn check_rejection(error: &ImportError, file: &str, lines: u64) -> Result<(), TestCaseError> {
     let text = error.to_string();
     prop_assert_eq!(&error.file, file);
-    prop_assert!((1..=lines).contains(&error.line), "line out of range: {}", text);
+    prop_assert!(
+        (1..=lines).contains(&error.line),
+        "line out of range: {}",
+        text
+    );
     prop_assert!(
         text.starts_with(&format!("{file}:{}: ", error.line)),
         "{}",

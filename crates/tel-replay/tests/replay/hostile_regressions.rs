@@ -49,12 +49,8 @@ fn ten_megabyte_line_is_rejected_with_file_line_and_the_next_line_still_reads() 
             _ => replace_in_record(record, "claude-sonnet-4-5", &huge),
         };
         let input = format!("{header}\n{}\n{record}", long.trim_end());
-        let mut results = EventReader::new(
-            input.as_bytes(),
-            "in.dat",
-            format,
-            ImportOptions::default(),
-        );
+        let mut results =
+            EventReader::new(input.as_bytes(), "in.dat", format, ImportOptions::default());
         let error = results.next().unwrap().unwrap_err().to_string();
         assert!(
             error.starts_with("in.dat:2: line longer than 1048576 bytes"),
@@ -183,9 +179,13 @@ fn sql_looking_text_is_read_verbatim_in_every_format() {
         (ExportFormat::Csv, ImportFormat::Csv),
     ] {
         let bytes = export_bytes(std::slice::from_ref(&event), format, true);
-        let back: Vec<_> =
-            EventReader::new(bytes.as_slice(), "in", import_format, ImportOptions::default())
-                .collect();
+        let back: Vec<_> = EventReader::new(
+            bytes.as_slice(),
+            "in",
+            import_format,
+            ImportOptions::default(),
+        )
+        .collect();
         let Some(Ok(Record::Event { event: read, .. })) = back.first() else {
             panic!("{format:?}: {back:?}");
         };
@@ -202,4 +202,63 @@ fn csv_open_quote_over_a_million_lines_is_read_in_linear_time() {
     let errors = errors(input.as_bytes(), ImportFormat::Csv);
     assert_eq!(errors, ["in.dat:2: unterminated quoted field"]);
     println!("1,000,000-line open quote read in {:?}", started.elapsed());
+}
+
+#[test]
+fn batch_requests_with_hostile_lines_get_located_errors_and_critical_takes_the_default_base() {
+    use tel_core::estimator::{EmptyWorkspace, Estimator};
+    let request =
+        r#"{"id": 1, "deliverables": ["src/a.py"], "category": "backend", "complexity": "low"}"#;
+    let mut input = format!("{request}\n").into_bytes();
+    input.extend(b"{\"id\": 2, \xff}\n");
+    input.extend(request.replace("src/a.py", &"x".repeat(10 << 20)).bytes());
+    input.push(b'\n');
+    input.extend(request.replace("\"low\"", "NaN").bytes());
+    input.push(b'\n');
+    input.extend(request.replace("\"low\"", "-1").bytes());
+    input.push(b'\n');
+    input.extend(request.replace("\"low\"", "\"critical\"").bytes());
+    input.push(b'\n');
+    input.extend(request.replace("src/a.py", SQL_TEXT).bytes());
+    let mut out = Vec::new();
+    let summary = tel_replay::batch::run_batch(
+        &Estimator::v2_head(),
+        &EmptyWorkspace,
+        input.as_slice(),
+        "req.ndjson",
+        &mut out,
+    )
+    .unwrap();
+    assert_eq!((summary.requests, summary.failed), (7, 4));
+    let answers: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let error = |i: usize| answers[i]["error"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        error(1).starts_with("req.ndjson:2: invalid UTF-8 at byte 10 of the line"),
+        "{}",
+        error(1)
+    );
+    assert!(
+        error(2).starts_with("req.ndjson:3: line longer than 1048576 bytes"),
+        "{}",
+        error(2)
+    );
+    assert!(
+        error(3).starts_with("req.ndjson:4: invalid JSON"),
+        "{}",
+        error(3)
+    );
+    assert_eq!(
+        error(4),
+        "req.ndjson:5: complexity: expected a string, found -1"
+    );
+    // The estimator takes complexity as raw text (estimator-v2 E12): unknown means the default base.
+    assert_eq!(answers[5]["selected_budget"], 8192, "{}", answers[5]);
+    assert_eq!(
+        answers[6]["estimated_tokens"],
+        answers[0]["estimated_tokens"]
+    );
 }

@@ -18,7 +18,15 @@ fn param_password() -> impl Strategy<Value = String> {
 fn scheme() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(vec![
-            "postgres", "postgresql", "POSTGRES", "mysql", "sqlite", "http", "", " postgres", "1pg",
+            "postgres",
+            "postgresql",
+            "POSTGRES",
+            "mysql",
+            "sqlite",
+            "http",
+            "",
+            " postgres",
+            "1pg",
         ])
         .prop_map(str::to_owned),
         "[a-z+.-]{1,8}",
