@@ -45,7 +45,7 @@ impl Record<'_> {
     fn text(&self, key: &str) -> Result<Option<String>, FieldError> {
         match self.value(key) {
             None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::String(s)) => storable_text(key, s).map(Some),
             Some(other) => Err(err(key, format!("expected a string, got {other}"))),
         }
     }
@@ -117,6 +117,18 @@ impl Record<'_> {
             .map(|text| Timestamp::parse(&text).map_err(|e| err(key, e.to_string())))
             .transpose()
     }
+}
+
+/// Text as a column stores it: a NUL character is refused here, with the file and line, because
+/// PostgreSQL cannot store one (SQLite can, so without this check the backends would disagree).
+pub fn storable_text(field: &str, text: &str) -> Result<String, FieldError> {
+    if text.contains('\0') {
+        return Err(err(
+            field,
+            "contains a NUL character (U+0000), which PostgreSQL text cannot store",
+        ));
+    }
+    Ok(text.to_owned())
 }
 
 /// Parses a stored complexity: only the canonical values are accepted (synonyms would change the bytes),

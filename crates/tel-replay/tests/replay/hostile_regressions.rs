@@ -262,3 +262,23 @@ fn batch_requests_with_hostile_lines_get_located_errors_and_critical_takes_the_d
         answers[0]["estimated_tokens"]
     );
 }
+
+#[test]
+fn nul_character_in_text_is_rejected_with_file_line_in_every_format() {
+    for (format, valid) in valid_inputs() {
+        let (from, to) = match format {
+            ImportFormat::Log => ("model=m", "model=m\0x"),
+            ImportFormat::Csv => ("claude-sonnet-4-5", "claude\0x"),
+            ImportFormat::Ndjson => ("claude-sonnet-4-5", "claude\\u0000x"),
+        };
+        let errors = errors(replace_in_record(&valid, from, to).as_bytes(), format);
+        let line = if format == ImportFormat::Csv { 2 } else { 1 };
+        assert_eq!(
+            errors,
+            [format!(
+                "in.dat:{line}: model: contains a NUL character (U+0000), which PostgreSQL text cannot store"
+            )],
+            "{format:?}"
+        );
+    }
+}
