@@ -119,9 +119,24 @@ impl Record<'_> {
     }
 }
 
-/// Text as a column stores it: a NUL character is refused here, with the file and line, because
-/// PostgreSQL cannot store one (SQLite can, so without this check the backends would disagree).
+/// The longest text value imported, in UTF-8 bytes. The export escapes every non-ASCII or control
+/// character (up to 6 output bytes per input byte), so with this bound any imported event exports to a line
+/// well under [`super::MAX_LINE_BYTES`] and re-imports; real values are identifiers of under 100 bytes.
+pub const MAX_TEXT_BYTES: usize = 4096;
+
+/// Text as a column stores it, refused here with the file and line when it could not round-trip: longer than
+/// [`MAX_TEXT_BYTES`], or holding a NUL character, which PostgreSQL cannot store (SQLite can, so without this
+/// check the backends would disagree).
 pub fn storable_text(field: &str, text: &str) -> Result<String, FieldError> {
+    if text.len() > MAX_TEXT_BYTES {
+        return Err(err(
+            field,
+            format!(
+                "{} bytes of text, more than the {MAX_TEXT_BYTES} a value may have",
+                text.len()
+            ),
+        ));
+    }
     if text.contains('\0') {
         return Err(err(
             field,

@@ -282,3 +282,46 @@ fn nul_character_in_text_is_rejected_with_file_line_in_every_format() {
         );
     }
 }
+
+#[test]
+fn text_too_long_to_re_import_after_export_is_rejected_and_the_longest_allowed_round_trips() {
+    // 4096 bytes of astral characters: 12 bytes each once the export escapes them as surrogate pairs.
+    let longest = "\u{10000}".repeat(1024);
+    let mut event = rich_event();
+    for text in [
+        &mut event.run_id,
+        &mut event.phase_id,
+        &mut event.category,
+        &mut event.model,
+    ] {
+        text.clone_from(&longest);
+    }
+    for text in [
+        &mut event.stop_reason,
+        &mut event.doc_features.context_quality,
+        &mut event.sot.sot_file_name,
+        &mut event.estimator_profile,
+        &mut event.coefficients_hash,
+        &mut event.provider,
+    ] {
+        *text = Some(longest.clone());
+    }
+    let bytes = export_bytes(std::slice::from_ref(&event), ExportFormat::Ndjson, true);
+    let back: Vec<_> = EventReader::new(
+        bytes.as_slice(),
+        "in",
+        ImportFormat::Ndjson,
+        ImportOptions::default(),
+    )
+    .collect();
+    assert!(
+        matches!(&back[..], [Ok(Record::Event { event: read, .. })] if **read == event),
+        "{back:?}"
+    );
+    let log = &valid_inputs()[2].1;
+    let too_long = replace_in_record(log, "model=m", &format!("model={longest}x"));
+    assert_eq!(
+        errors(too_long.as_bytes(), ImportFormat::Log),
+        ["in.dat:1: model: 4097 bytes of text, more than the 4096 a value may have"]
+    );
+}
