@@ -1,7 +1,10 @@
 //! `cargo xtask`: development tasks that need more than cargo (the full test suite, later PostgreSQL and benches).
 
+mod bench;
 mod pg;
 mod regress;
+mod reliability;
+mod slow;
 mod tidy;
 
 use std::process::{Command, ExitCode};
@@ -28,6 +31,14 @@ enum Task {
     PgUp,
     /// Stop the throwaway PostgreSQL cluster and remove its files.
     PgDown,
+    /// Stop PostgreSQL during a recording loop and during an import (a private cluster), then check every event is stored once.
+    Reliability,
+    /// The slow tests (not in CI): kill -9 of a 1,000,000-event import, then the fuzz tests with 100,000 cases.
+    Slow {
+        /// Seed of the random kill point (default: from the clock; printed).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// Check the replay and export goldens (tests/regress and ../shared/real-data).
     Regress {
         /// Rewrite the project-owned goldens instead of failing on a mismatch.
@@ -43,6 +54,8 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Time tel's import, replay and export against sqlite3 on generated data, and the recorder's latency.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,12 +77,15 @@ fn run(xtask: Xtask) -> anyhow::Result<()> {
             Ok(())
         }
         Task::PgDown => pg::Cluster::locate(&workspace_root())?.down(),
+        Task::Reliability => reliability::run(&workspace_root()),
+        Task::Slow { seed } => slow::run(&workspace_root(), seed),
         Task::Regress { update } => regress::run(&workspace_root(), update),
         Task::Migrate { args } => {
             let mut command = vec!["run", "--quiet", "-p", "tel-cli", "--", "migrate"];
             command.extend(args.iter().map(String::as_str));
             cargo(&command)
         }
+        Task::Bench(args) => bench::run(&workspace_root(), &args),
     }
 }
 
@@ -98,7 +114,9 @@ fn test(no_pg: bool) -> anyhow::Result<()> {
     // Set on the child only: mutating our own environment is `unsafe` in edition 2024.
     SUITE
         .iter()
-        .try_for_each(|args| cargo_with_env(args, &[(pg::URL_VAR, &url)]))
+        .try_for_each(|args| cargo_with_env(args, &[(pg::URL_VAR, &url)]))?;
+    // Stops and restarts a server of its own, so it runs after the suite, not beside it.
+    reliability::run(&workspace_root())
 }
 
 /// Runs `cargo <args>` from the workspace root and fails when it fails.

@@ -41,14 +41,20 @@ pub struct Cluster {
 impl Cluster {
     /// Locates the binaries (newest installed major version) and the directories for a workspace.
     pub fn locate(workspace_root: &Path) -> anyhow::Result<Self> {
+        Self::locate_named(workspace_root, "tel-pg")
+    }
+
+    /// Like [`Cluster::locate`], for a cluster of its own under `target/<name>` (e.g. one a task
+    /// stops and restarts without disturbing the suite's).
+    pub fn locate_named(workspace_root: &Path, name: &str) -> anyhow::Result<Self> {
         let bin = find_bin_dir()?;
         let as_root = running_as_root()?;
         let target = workspace_root.join("target");
-        let state_dir = target.join("tel-pg");
+        let state_dir = target.join(name);
         let cluster_dir = if !as_root || traversable_by_others(&target) {
             state_dir.clone()
         } else {
-            std::env::temp_dir().join(format!("tel-pg-{:016x}", fnv1a(workspace_root)))
+            std::env::temp_dir().join(format!("{name}-{:016x}", fnv1a(workspace_root)))
         };
         Ok(Self {
             bin,
@@ -84,22 +90,7 @@ impl Cluster {
         self.create()?;
         let port = free_port()?;
         self.configure(port)?;
-        let log = self.log_file();
-        self.server_command("pg_ctl")
-            .arg("-w")
-            .arg("-D")
-            .arg(self.data_dir())
-            .arg("-l")
-            .arg(&log)
-            .arg("start")
-            .run_quietly()
-            .with_context(|| {
-                format!(
-                    "PostgreSQL did not start; server log {}:\n{}",
-                    log.display(),
-                    tail(&log)
-                )
-            })?;
+        self.start()?;
         self.server_command("createdb")
             .args([
                 "-h",
@@ -119,16 +110,54 @@ impl Cluster {
         Ok(url)
     }
 
+    /// Starts the server of an existing cluster (same port, same data).
+    pub fn start(&self) -> anyhow::Result<()> {
+        let log = self.log_file();
+        self.server_command("pg_ctl")
+            .arg("-w")
+            .arg("-D")
+            .arg(self.data_dir())
+            .arg("-l")
+            .arg(&log)
+            .arg("start")
+            .run_quietly()
+            .with_context(|| {
+                format!(
+                    "PostgreSQL did not start; server log {}:\n{}",
+                    log.display(),
+                    tail(&log)
+                )
+            })
+    }
+
+    /// Stops the server (fast: open connections are cut) and keeps the cluster's files.
+    pub fn stop(&self) -> anyhow::Result<()> {
+        self.server_command("pg_ctl")
+            .args(["-w", "-m", "fast", "-D"])
+            .arg(self.data_dir())
+            .arg("stop")
+            .run_quietly()
+    }
+
+    /// Runs one SQL statement with `psql` and returns its unaligned, tuples-only output.
+    pub fn psql(&self, url: &str, sql: &str) -> anyhow::Result<String> {
+        let line = format!("psql {sql}");
+        let output = self
+            .server_command("psql")
+            .args(["-X", "-At", "-d", url, "-c", sql])
+            .output()
+            .with_context(|| format!("cannot run {line}"))?;
+        if !output.status.success() {
+            bail!("{line} failed: {}", String::from_utf8_lossy(&output.stderr));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    }
+
     /// Stops the server (if one runs) and removes every file of the cluster.
     pub fn down(&self) -> anyhow::Result<()> {
         if self.data_dir().join("postmaster.pid").exists() {
             // Fails when the server is already gone (killed machine, stale pid file): removal follows anyway.
-            let _ = self
-                .server_command("pg_ctl")
-                .args(["-w", "-m", "fast", "-D"])
-                .arg(self.data_dir())
-                .arg("stop")
-                .run_quietly();
+            let _ = self.stop();
         }
         for dir in [&self.cluster_dir, &self.state_dir] {
             match fs::remove_dir_all(dir) {

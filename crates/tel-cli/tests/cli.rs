@@ -20,9 +20,15 @@ mod report;
 
 #[path = "cli/calibrate_simulate.rs"]
 mod calibrate_simulate;
+#[path = "cli/closed_stdout.rs"]
+mod closed_stdout;
 #[path = "cli/export_import_replay.rs"]
 mod export_import_replay;
 #[path = "cli/generate.rs"]
 mod generate;
 #[path = "cli/hostile_input.rs"]
 mod hostile_input;
+#[path = "cli/reliability.rs"]
+mod reliability;
+#[path = "cli/security.rs"]
+mod security;

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::{ValidityGuard, smape_triage};
-use crate::stats::{NeumaierSum, Rate, mean_naive, median_true, percentile_nearest_rank};
+use crate::stats::{NeumaierSum, Rate, median_true, percentile_nearest_rank};
 use crate::{StopReasonKind, TelemetryEvent, UsageKind};
 
 /// The accuracy-relevant facts of one event: small and `Copy`, so a replay can pair it with re-predictions.
@@ -387,12 +387,12 @@ pub struct AccuracyAccumulator {
     truncated: u64,
     non_truncated: u64,
     truncation_unknown: u64,
-    smape: Vec<f64>,
-    waste: Vec<f64>,
+    smape: Quantity,
+    waste: Quantity,
     ln_waste_sum: f64,
     under: u64,
     under_unknown: u64,
-    slack: Vec<f64>,
+    slack: Quantity,
     ceiling_unknown: u64,
     pinball: NeumaierSum,
     pinball_n: u64,
@@ -403,6 +403,21 @@ pub struct AccuracyAccumulator {
 impl AccuracyAccumulator {
     /// An empty accumulator.
     pub fn new(options: AccuracyOptions) -> Self {
+        Self::with_values(options, true)
+    }
+
+    /// An empty accumulator that keeps counts and sums but not the per-event values: its report comes from
+    /// [`Self::finish_from_parts`], with the medians and percentiles of accumulators that partition its
+    /// events (a replay's strata). Exact, without holding every value twice.
+    pub fn counting(options: AccuracyOptions) -> Self {
+        Self::with_values(options, false)
+    }
+
+    fn with_values(options: AccuracyOptions, keep_values: bool) -> Self {
+        let quantity = Quantity {
+            keep_values,
+            ..Quantity::default()
+        };
         Self {
             options,
             events: 0,
@@ -410,12 +425,12 @@ impl AccuracyAccumulator {
             truncated: 0,
             non_truncated: 0,
             truncation_unknown: 0,
-            smape: Vec::new(),
-            waste: Vec::new(),
+            smape: quantity.clone(),
+            waste: quantity.clone(),
             ln_waste_sum: 0.0,
             under: 0,
             under_unknown: 0,
-            slack: Vec::new(),
+            slack: quantity,
             ceiling_unknown: 0,
             pinball: NeumaierSum::default(),
             pinball_n: 0,
@@ -478,8 +493,35 @@ impl AccuracyAccumulator {
         self.pinball_censored_n += 1;
     }
 
-    /// The report over everything pushed so far.
+    /// The report over everything pushed so far (of an accumulator made by [`Self::new`]).
     pub fn finish(&self) -> AccuracyReport {
+        debug_assert!(
+            self.smape.keep_values,
+            "a counting accumulator reports through finish_from_parts"
+        );
+        self.report([&self.smape, &self.waste, &self.slack].map(|q| Spread::of(&q.values)))
+    }
+
+    /// The report of a [`Self::counting`] accumulator whose events are exactly those pushed into `parts`:
+    /// counts and means from `self` (sums in push order, bit-identical to [`Self::finish`]), medians and
+    /// percentiles over the parts' values, gathered one quantity at a time.
+    pub fn finish_from_parts(&self, parts: &[&AccuracyAccumulator]) -> AccuracyReport {
+        let spread = |pick: fn(&AccuracyAccumulator) -> &Quantity| {
+            let values: Vec<f64> = parts
+                .iter()
+                .flat_map(|part| pick(part).values.iter().copied())
+                .collect();
+            Spread::of(&values)
+        };
+        self.report([
+            spread(|a| &a.smape),
+            spread(|a| &a.waste),
+            spread(|a| &a.slack),
+        ])
+    }
+
+    /// The report, given the spreads of SMAPE, waste and slack.
+    fn report(&self, [smape, waste, slack]: [Spread; 3]) -> AccuracyReport {
         let truncation_rate = Rate {
             count: self.truncated,
             n: self.truncated + self.non_truncated,
@@ -489,7 +531,7 @@ impl AccuracyAccumulator {
         } else {
             0
         };
-        let n_waste = self.waste.len() as u64;
+        let n_waste = self.waste.n;
         AccuracyReport {
             options: self.options,
             events: self.events,
@@ -501,22 +543,22 @@ impl AccuracyAccumulator {
             truncation_rate,
             coverage: truncation_rate.fraction().map(|rate| 1.0 - rate),
             smape: SmapeSummary {
-                n: self.smape.len() as u64,
+                n: self.smape.n,
                 censored_included,
                 censored_excluded: self.truncated - censored_included,
                 truncation_unknown: self.truncation_unknown,
                 optimistic: self.options.include_censored,
-                mean: mean_naive(&self.smape),
-                median: median_true(&self.smape),
-                p90: percentile_nearest_rank(&self.smape, 90.0),
+                mean: self.smape.mean(),
+                median: smape.median,
+                p90: smape.p90,
             },
             waste: WasteSummary {
                 n: n_waste,
                 censored_excluded: self.truncated,
                 truncation_unknown: self.truncation_unknown,
-                median: median_true(&self.waste),
+                median: waste.median,
                 geometric_mean: (n_waste > 0).then(|| (self.ln_waste_sum / n_waste as f64).exp()),
-                p90: percentile_nearest_rank(&self.waste, 90.0),
+                p90: waste.p90,
             },
             underestimation: UnderestimationSummary {
                 rate: Rate {
@@ -527,11 +569,11 @@ impl AccuracyAccumulator {
                 truncation_unknown: self.truncation_unknown,
             },
             budget_slack: SlackSummary {
-                n: self.slack.len() as u64,
+                n: self.slack.n,
                 ceiling_unknown: self.ceiling_unknown,
-                mean: mean_naive(&self.slack),
-                median: median_true(&self.slack),
-                p90: percentile_nearest_rank(&self.slack, 90.0),
+                mean: self.slack.mean(),
+                median: slack.median,
+                p90: slack.p90,
             },
             pinball: PinballSummary {
                 tau: self.options.pinball_tau.value(),
@@ -543,6 +585,46 @@ impl AccuracyAccumulator {
                 censored_lower_bound: (self.pinball_censored_n > 0)
                     .then(|| self.pinball_censored.total() / self.pinball_censored_n as f64),
             },
+        }
+    }
+}
+
+/// One per-event quantity of a report (SMAPE, waste ratio, budget slack): its count, its running sum (added in
+/// push order from 0.0, exactly as MEAN-N sums) and, when kept, its values for the median and percentile.
+#[derive(Debug, Clone, Default)]
+struct Quantity {
+    keep_values: bool,
+    n: u64,
+    sum: f64,
+    values: Vec<f64>,
+}
+
+impl Quantity {
+    fn push(&mut self, value: f64) {
+        self.n += 1;
+        self.sum += value;
+        if self.keep_values {
+            self.values.push(value);
+        }
+    }
+
+    /// MEAN-N of the pushed values.
+    fn mean(&self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum / self.n as f64)
+    }
+}
+
+/// MED-T and P90-Q of a quantity's values.
+struct Spread {
+    median: Option<f64>,
+    p90: Option<f64>,
+}
+
+impl Spread {
+    fn of(values: &[f64]) -> Self {
+        Self {
+            median: median_true(values),
+            p90: percentile_nearest_rank(values, 90.0),
         }
     }
 }
@@ -737,5 +819,40 @@ mod tests {
         assert_eq!(smape_b4(0, 700), 200.0);
         assert_eq!(smape_b4(0, 0), 0.0);
         assert_eq!(smape_b4(-10, 700), 200.0);
+    }
+
+    #[test]
+    fn counting_accumulator_reports_exactly_what_a_full_one_does_over_its_parts() {
+        let (mut full, mut counting) = (
+            AccuracyAccumulator::default(),
+            AccuracyAccumulator::counting(AccuracyOptions::default()),
+        );
+        let mut parts = [
+            AccuracyAccumulator::default(),
+            AccuracyAccumulator::default(),
+        ];
+        for i in 0..101i64 {
+            let truncated = i % 7 == 0;
+            let view = EventView {
+                predicted: 300 + 37 * i,
+                actual: Some(100 + (i * 7919) % 4000),
+                actual_max_tokens: (i % 3 != 0).then_some(4096),
+                truncated,
+                stop_reason_kind: if truncated {
+                    StopReasonKind::Truncated
+                } else {
+                    StopReasonKind::Completed
+                },
+                usage_kind: Some(UsageKind::Output),
+            };
+            let predicted = 200 + (i * 104_729) % 5000;
+            full.push(view, predicted);
+            counting.push(view, predicted);
+            parts[(i % 2) as usize].push(view, predicted);
+        }
+        assert_eq!(
+            counting.finish_from_parts(&[&parts[0], &parts[1]]),
+            full.finish()
+        );
     }
 }

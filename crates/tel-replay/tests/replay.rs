@@ -29,6 +29,8 @@ mod simulate;
 #[path = "replay/generate.rs"]
 mod generate;
 
+#[path = "replay/calibrate_recovery.rs"]
+mod calibrate_recovery;
 #[path = "replay/fuzz_import.rs"]
 mod fuzz_import;
 #[path = "replay/fuzz_inputs.rs"]

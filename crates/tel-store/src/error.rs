@@ -18,14 +18,22 @@ pub enum StoreError {
         /// Why, e.g. `directory missing/dir does not exist`.
         reason: String,
     },
+    /// The SQLite file a connection writes to is no longer the file at the database's path
+    /// (removed, or its directory removed, or replaced), so what it writes would be lost.
+    #[error("database {location} was removed or replaced while open")]
+    FileReplaced {
+        /// The database.
+        location: String,
+    },
     /// A query failed.
-    #[error("cannot {action}: {source}")]
+    // The cause is in the message (the recorder's warnings print it alone), so it is not also a
+    // `source()`: error chains would print it twice.
+    #[error("cannot {action}: {cause}")]
     Query {
         /// What was being done, e.g. `insert event into token_estimation_v2_events`.
         action: String,
         /// The database's error.
-        #[source]
-        source: diesel::result::Error,
+        cause: diesel::result::Error,
     },
     /// A migration failed or was refused.
     #[error("migration failed: {0}")]
@@ -48,15 +56,14 @@ pub enum StoreError {
         expected: String,
     },
     /// The spool file cannot be read or written.
-    #[error("spool {path}: {action}: {source}")]
+    #[error("spool {path}: {action}: {cause}")]
     Spool {
         /// The spool file.
         path: PathBuf,
         /// What was being done.
         action: &'static str,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
+        /// The I/O error (in the message, like [`StoreError::Query`]'s).
+        cause: std::io::Error,
     },
 }
 
@@ -68,9 +75,9 @@ pub(crate) trait QueryContext<T> {
 
 impl<T> QueryContext<T> for Result<T, diesel::result::Error> {
     fn context(self, action: &str) -> Result<T, StoreError> {
-        self.map_err(|source| StoreError::Query {
+        self.map_err(|cause| StoreError::Query {
             action: action.to_owned(),
-            source,
+            cause,
         })
     }
 }

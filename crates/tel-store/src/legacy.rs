@@ -418,7 +418,7 @@ pub(crate) fn adopt(conn: &mut DbConn) -> Result<AdoptionReport, StoreError> {
     // Both pragmas are no-ops inside a transaction, so they wrap it.
     c.batch_execute("PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON;")
         .context("prepare the adoption")?;
-    let result = conn.transaction(|conn| {
+    let result = conn.write_transaction(|conn| {
         if report.rebuild_reason.is_some() {
             rebuild_events_table(conn, &report.marked_applied)?;
         }

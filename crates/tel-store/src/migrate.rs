@@ -274,7 +274,7 @@ pub fn migrate(conn: &mut DbConn, action: MigrateAction) -> Result<MigrateReport
                 report.applied = adoption.applied.clone();
                 report.adoption = Some(adoption);
             } else {
-                report.applied = conn.transaction(run_pending)?;
+                report.applied = conn.write_transaction(run_pending)?;
             }
         }
         MigrateAction::Down { steps, force } => {
@@ -282,7 +282,7 @@ pub fn migrate(conn: &mut DbConn, action: MigrateAction) -> Result<MigrateReport
             if !force {
                 refuse_data_loss(conn, &to_revert)?;
             }
-            conn.transaction(|conn| {
+            conn.write_transaction(|conn| {
                 for _ in &to_revert {
                     match conn {
                         DbConn::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS).map(drop),

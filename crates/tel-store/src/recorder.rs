@@ -2,6 +2,8 @@
 //! run_id backfill, insert — and, unlike the original, no silent loss: every failed write goes to the
 //! spool, is counted and is reported as a warning.
 
+use std::io::Write as _;
+use std::os::unix::fs::MetadataExt as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -87,7 +89,7 @@ pub type WarningSink = Box<dyn Fn(&str) + Send + Sync>;
 /// ([`Recorder::write_failures`]) and reported through the warning sink.
 pub struct Recorder {
     config: RecorderConfig,
-    conn: Mutex<Option<DbConn>>,
+    conn: Mutex<Option<OpenDb>>,
     write_failures: AtomicU64,
     spooled: AtomicU64,
     lost: AtomicU64,
@@ -112,7 +114,11 @@ impl Recorder {
             write_failures: AtomicU64::new(0),
             spooled: AtomicU64::new(0),
             lost: AtomicU64::new(0),
-            warn: Box::new(|message| eprintln!("{message}")),
+            // Not `eprintln!`, which panics when stderr cannot be written (closed, or a file on a
+            // full disk): a warning that cannot be shown must not take the recorder down.
+            warn: Box::new(|message| {
+                let _ = writeln!(std::io::stderr(), "{message}");
+            }),
         }
     }
 
@@ -199,16 +205,47 @@ impl Recorder {
             .conn
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut conn = match slot.take() {
-            Some(conn) => conn,
-            None => connect(&self.config.url, &self.config.connect)?,
+        let url = &self.config.url;
+        let mut open = match slot.take() {
+            Some(open) if open.file == file_identity(url) => open,
+            // The file went away (or was replaced) since the connection opened it: reconnect to
+            // whatever is at the path now, which fails when the directory is gone.
+            _ => OpenDb::connect(url, &self.config.connect)?,
         };
-        let result = insert_event(&mut conn, event, InsertOptions::RECORDER);
-        if result.is_ok() {
-            *slot = Some(conn);
+        let event_id = insert_event(&mut open.conn, event, InsertOptions::RECORDER)?;
+        // An unlinked SQLite file still takes writes: the event is stored only if the file is
+        // still the database. Otherwise it is spooled too (replay skips it if it did land).
+        if open.file != file_identity(url) {
+            return Err(StoreError::FileReplaced {
+                location: url.to_string(),
+            });
         }
-        result
+        *slot = Some(open);
+        Ok(event_id)
     }
+}
+
+/// A connection and, for an SQLite file, the (device, inode) of the file it opened.
+struct OpenDb {
+    conn: DbConn,
+    file: Option<(u64, u64)>,
+}
+
+impl OpenDb {
+    fn connect(url: &DatabaseUrl, options: &ConnectOptions) -> Result<Self, StoreError> {
+        let conn = connect(url, options)?;
+        Ok(Self {
+            conn,
+            file: file_identity(url),
+        })
+    }
+}
+
+/// The (device, inode) of the SQLite file at `url`'s path; `None` for other databases and when
+/// no file is there.
+fn file_identity(url: &DatabaseUrl) -> Option<(u64, u64)> {
+    let meta = std::fs::metadata(url.sqlite_path()?).ok()?;
+    Some((meta.dev(), meta.ino()))
 }
 
 #[cfg(test)]

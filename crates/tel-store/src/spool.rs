@@ -91,10 +91,10 @@ impl Spool {
     }
 
     fn error(&self, action: &'static str) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-        move |source| StoreError::Spool {
+        move |cause| StoreError::Spool {
             path: self.path.clone(),
             action,
-            source,
+            cause,
         }
     }
 
@@ -124,10 +124,17 @@ impl Spool {
             .map_err(|e| self.error("serialise an event")(std::io::Error::other(e)))?;
         line.push('\n');
         let mut file = self.open_locked()?;
-        file.write_all(line.as_bytes())
-            .map_err(self.error("append"))?;
-        file.flush().map_err(self.error("flush"))?;
-        file.sync_all().map_err(self.error("fsync"))?;
+        let length = file.metadata().map_err(self.error("stat"))?.len();
+        let written = file
+            .write_all(line.as_bytes())
+            .and_then(|()| file.flush())
+            .and_then(|()| file.sync_all());
+        if let Err(err) = written {
+            // A partial line (disk full, file-size limit) would glue the next append to it and
+            // make both unreadable: cut the file back to whole lines.
+            let _ = file.set_len(length);
+            return Err(self.error("append")(err));
+        }
         Ok(())
     }
 

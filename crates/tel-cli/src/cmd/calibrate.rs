@@ -19,6 +19,7 @@ use tel_replay::calibrate::{
     cross_validate,
 };
 use tel_replay::coefficients::{Provenance, TimeRange, render_coefficients};
+use tel_replay::report::format;
 
 /// Where events come from, which are used, and the starting profile (shared with `tel simulate`).
 #[derive(Debug, clap::Args)]
@@ -216,9 +217,9 @@ pub fn run(args: &CalibrateArgs) -> anyhow::Result<ExitCode> {
             "budget_multipliers": budgets.map(|b| b.into_iter().map(|(s, v)| (s.to_string(), v)).collect::<BTreeMap<_, _>>()),
             "content_hash": calibrated.content_hash(),
         });
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print_report(args, &source, &fit, &cv, budgets.as_ref());
+        print_report(args, &source, &fit, &cv, budgets.as_ref())?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -283,16 +284,26 @@ fn fmt_under(score: &tel_core::AccuracyReport) -> String {
     format!("{}/{} ?{}", u.rate.count, u.rate.n, u.unknown)
 }
 
-fn print_group(label: &str, status: &str, score: &GroupScore) {
-    println!(
-        "{label:<28} {:>5} {:>5}  {status:<12} {:>8} {:>8}  {:>11} {:>11}",
-        score.counts.observed,
-        score.counts.censored,
+fn group_row(label: String, status: String, score: &GroupScore) -> Vec<String> {
+    vec![
+        label,
+        score.counts.observed.to_string(),
+        score.counts.censored.to_string(),
+        status,
         fmt_opt(score.before.smape.mean),
         fmt_opt(score.after.smape.mean),
         fmt_under(&score.before),
         fmt_under(&score.after),
-    );
+    ]
+}
+
+/// `fitted`, or `kept (n<5)` for a coefficient that kept its prior value.
+fn status(fitted: bool, min_samples: u64) -> String {
+    if fitted {
+        "fitted".to_owned()
+    } else {
+        format!("kept (n<{min_samples})")
+    }
 }
 
 fn print_report(
@@ -301,9 +312,9 @@ fn print_report(
     fit: &Fit,
     cv: &CvReport,
     budgets: Option<&BTreeMap<Stratum, StratumBudget>>,
-) {
+) -> std::io::Result<()> {
     let skipped = &source.prepared.skipped;
-    println!(
+    outln!(
         "calibrate: method {}, starting profile {}, {} events read: {} observations, {} simulated only (other model), {} ineligible, {} truncation unknown",
         args.method,
         source.profile.id,
@@ -312,88 +323,88 @@ fn print_report(
         skipped.other_model,
         skipped.ineligible,
         skipped.truncation_unknown,
-    );
-    println!(
+    )?;
+    outln!(
         "cross-validation: {} folds, seed {}; coefficients need >= {} non-truncated events (else the prior is kept)",
-        cv.folds, cv.seed, args.min_samples
-    );
-    println!();
-    println!(
-        "{:<28} {:>5} {:>5}  {:<12} {:>8} {:>8}  {:>11} {:>11}",
-        "stratum", "n", "trunc", "status", "SMAPE", "SMAPE", "under", "under"
-    );
-    println!(
-        "{:<28} {:>5} {:>5}  {:<12} {:>8} {:>8}  {:>11} {:>11}",
-        "", "", "", "", "before", "after(cv)", "before", "after(cv)"
+        cv.folds,
+        cv.seed,
+        args.min_samples
+    )?;
+    if source.prepared.observations.is_empty() {
+        outln!(
+            "nothing to fit: no event went through the overhead model (events without deliverables, SOT and DOC_SYNTHESIS phases are not fitted); every coefficient keeps its prior"
+        )?;
+        return Ok(());
+    }
+    let mut strata = format::table(
+        [
+            "stratum",
+            "n",
+            "trunc",
+            "status",
+            "SMAPE before",
+            "SMAPE after (cv)",
+            "under before",
+            "under after (cv)",
+        ],
+        1,
     );
     for (stratum, score) in &cv.strata {
         let fitted = fit
             .overheads
             .iter()
             .any(|o| &o.stratum == stratum && o.fitted);
-        let status = if fitted {
-            "fitted".to_owned()
-        } else {
-            format!("kept (n<{})", args.min_samples)
-        };
-        print_group(&stratum.to_string(), &status, score);
+        strata.add_row(group_row(
+            stratum.to_string(),
+            status(fitted, args.min_samples),
+            score,
+        ));
     }
-    print_group("all", "", &cv.overall);
-    println!();
-    println!(
-        "{:<28} {:<18} {:>8} {:>8}",
-        "overhead key", "stratum", "before", "after"
-    );
+    strata.add_row(group_row("all".to_owned(), String::new(), &cv.overall));
+    outln!("{strata}")?;
+    let mut overheads = format::table(["overhead key", "stratum", "before", "after", "status"], 2);
     for o in &fit.overheads {
-        println!(
-            "{:<28} {:<18} {:>8} {:>8}{}",
+        overheads.add_row(vec![
             o.key.to_string(),
             o.stratum.to_string(),
-            o.before,
-            o.after,
-            if o.fitted { "" } else { "  (kept)" }
-        );
+            o.before.to_string(),
+            o.after.to_string(),
+            status(o.fitted, args.min_samples),
+        ]);
     }
-    println!();
-    println!(
-        "{:<28} {:>5} {:>5} {:>8} {:>8}",
-        "price kind", "n", "trunc", "before", "after"
-    );
+    outln!("{overheads}")?;
+    let mut prices = format::table(["price kind", "n", "trunc", "before", "after", "status"], 1);
     for p in &fit.prices {
-        println!(
-            "{:<28} {:>5} {:>5} {:>8} {:>8}{}",
-            p.kind,
-            p.counts.observed,
-            p.counts.censored,
-            p.before,
-            p.after,
-            if p.fitted { "" } else { "  (kept)" }
-        );
+        prices.add_row(vec![
+            p.kind.clone(),
+            p.counts.observed.to_string(),
+            p.counts.censored.to_string(),
+            p.before.to_string(),
+            p.after.to_string(),
+            status(p.fitted, args.min_samples),
+        ]);
     }
+    outln!("{prices}")?;
     if let (Some(q), Some(budgets)) = (args.quantile, budgets) {
-        println!();
-        println!(
-            "budget multipliers at q = {q} (conformal quantile of a/p, non-truncated events):"
-        );
-        println!(
-            "{:<28} {:>5} {:>10} {:>15}",
-            "stratum", "n", "multiplier", "trunc above"
-        );
+        outln!()?;
+        outln!("budget multipliers at q = {q} (conformal quantile of a/p, non-truncated events):")?;
+        let mut table = format::table(["stratum", "n", "multiplier", "trunc above"], 1);
         for (stratum, b) in budgets {
             let m = b.multiplier.map_or_else(
                 || "-".to_owned(),
                 |m| format!("{m:.3}{}", if b.saturated { "*" } else { "" }),
             );
-            println!(
-                "{:<28} {:>5} {:>10} {:>15}",
+            table.add_row(vec![
                 stratum.to_string(),
-                b.n,
+                b.n.to_string(),
                 m,
-                b.censored_above
-            );
+                b.censored_above.to_string(),
+            ]);
         }
-        println!(
+        outln!("{table}")?;
+        outln!(
             "(* sample too small for q: the maximum ratio; 'trunc above' = truncated events proving the multiplier too small)"
-        );
+        )?;
     }
+    Ok(())
 }

@@ -5,9 +5,8 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Args;
-use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use tel_replay::report::coverage::{Coverage, CoverageBuilder, CoverageOptions};
-use tel_replay::report::format::count;
+use tel_replay::report::format::{self, count};
 
 use crate::cli::{DbArgs, GlobalArgs};
 use crate::cmd::events::for_each_stored_event;
@@ -78,12 +77,8 @@ pub fn human(coverage: &Coverage, source: &str) -> String {
         count(coverage.truncated),
         count(coverage.clean_without_deliverables)
     );
-    let mut table = Table::new();
-    table
-        .load_preset(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .force_no_tty()
-        .set_header(vec![
+    let mut table = format::table(
+        [
             "Category",
             "Complexity",
             "1-3",
@@ -91,7 +86,9 @@ pub fn human(coverage: &Coverage, source: &str) -> String {
             "8-15",
             "16+",
             "Total",
-        ]);
+        ],
+        2,
+    );
     for row in coverage.cells.chunks(4) {
         let Some(first) = row.first() else { continue };
         let mut cells = vec![first.category.clone(), first.complexity.to_string()];
@@ -101,11 +98,6 @@ pub fn human(coverage: &Coverage, source: &str) -> String {
         }));
         cells.push(count(row.iter().map(|c| c.clean).sum()));
         table.add_row(cells);
-    }
-    for index in 2..7 {
-        if let Some(column) = table.column_mut(index) {
-            column.set_cell_alignment(CellAlignment::Right);
-        }
     }
     out.push_str(&table.to_string());
     out.push_str(&format!(

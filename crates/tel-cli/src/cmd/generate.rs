@@ -94,7 +94,7 @@ pub fn run(args: &GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode>
                     "inserted": summary.inserted,
                     "duplicates": summary.duplicates,
                 });
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                outln!("{}", serde_json::to_string_pretty(&report)?)?;
             } else {
                 eprintln!(
                     "generated {} events into {url}: {} inserted, {} already stored",

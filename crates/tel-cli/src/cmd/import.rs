@@ -122,9 +122,10 @@ pub fn run(args: &ImportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         ..InsertOptions::EXACT
     };
     let (url, mut conn) = args.db.open()?;
+    conn.enlarge_cache_for_bulk_writes()?;
     let progress = progress::events("import", Some(summary.events), global.quiet);
     let stored = conn
-        .transaction(|conn| -> anyhow::Result<InsertSummary> {
+        .write_transaction(|conn| -> anyhow::Result<InsertSummary> {
             let mut total = InsertSummary::default();
             let mut batch: Vec<TelemetryEvent> = Vec::with_capacity(BATCH_EVENTS);
             let mut flush = |batch: &mut Vec<TelemetryEvent>| -> anyhow::Result<()> {

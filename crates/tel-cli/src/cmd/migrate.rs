@@ -54,10 +54,10 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         let mut value = serde_json::to_value(&report)?;
         value["database"] = url.to_string().into();
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        outln!("{}", serde_json::to_string_pretty(&value)?)?;
     } else {
-        println!("database: {url}");
-        print!("{report}");
+        outln!("database: {url}")?;
+        out!("{report}")?;
     }
     Ok(ExitCode::SUCCESS)
 }

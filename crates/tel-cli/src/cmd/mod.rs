@@ -1,5 +1,23 @@
 //! Command implementations: each module turns parsed arguments into library calls and output.
 
+/// `print!` that returns the write error instead of panicking: a closed pipe (`tel … | head`) then ends
+/// the command through `main`'s broken-pipe rule (exit 0) rather than a panic.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        ::std::io::Write::write_fmt(&mut ::std::io::stdout().lock(), format_args!($($arg)*))
+    };
+}
+
+/// `println!` that returns the write error instead of panicking (see [`out!`]).
+macro_rules! outln {
+    () => {
+        out!("\n")
+    };
+    ($($arg:tt)*) => {
+        out!("{}\n", format_args!($($arg)*))
+    };
+}
+
 pub mod calibrate;
 pub mod completions;
 pub mod coverage;
@@ -36,7 +54,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Replay(args) => replay::run(args, &cli.global),
         Command::Migrate(args) => migrate::run(&args),
         Command::Status(args) => status::run(&args),
-        Command::Record(args) => record::run(&args),
+        Command::Record(args) => record::run(&args, &cli.global),
         Command::Spool(command) => spool::run(&command),
         Command::Prune(args) => prune::run(&args),
         Command::Calibrate(args) => calibrate::run(&args),

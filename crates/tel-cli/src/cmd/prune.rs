@@ -53,12 +53,13 @@ pub fn run(args: &PruneArgs) -> anyhow::Result<ExitCode> {
     let (url, mut conn) = args.db.open()?;
     let summary = prune_older_than(&mut conn, args.older_than, now())?;
     if args.json {
-        println!("{}", serde_json::to_string(&summary)?);
+        outln!("{}", serde_json::to_string(&summary)?)?;
     } else {
-        println!(
+        outln!(
             "{url}: deleted {} telemetry events and {} escalation events",
-            summary.events, summary.escalation_events
-        );
+            summary.events,
+            summary.escalation_events
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,8 +1,10 @@
-//! `tel record`: one event, as JSON (the NDJSON export keys plus optional extras) or as flags,
-//! through the fail-safe recorder — exit 0 once the event is stored or spooled.
+//! `tel record`: one event, as JSON (the NDJSON export keys plus optional extras) or as flags, or a
+//! stream of NDJSON events (`--batch`), through the fail-safe recorder — exit 0 once every event is
+//! stored or spooled.
 
-use std::io::Read as _;
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read as _};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
@@ -12,7 +14,7 @@ use tel_core::{Complexity, DocFeatures, SotFields, UsageKind};
 use tel_store::env::process_env;
 use tel_store::{EventDraft, RecordOutcome, Recorder, RecorderConfig, TelExtras};
 
-use crate::cli::DbArgs;
+use crate::cli::{DbArgs, GlobalArgs};
 
 /// `--help` examples.
 pub const EXAMPLES: &str = r#"Examples:
@@ -22,10 +24,12 @@ pub const EXAMPLES: &str = r#"Examples:
       "stop_reason": "end_turn", "model": "claude-sonnet-4-5"}'
   tel export | head -1 | tel record --force      # one NDJSON export line from stdin
   tel record --force --run-id r1 --phase-id p1 --predicted 1200 --actual 800 --model claude-sonnet-4-5 --success
+  tel record --force --batch calls.ndjson       # one event per line, one connection (`-` reads stdin)
 
 Without --force the event is recorded only when TELEMETRY_DB_ENABLED is 1, true or yes (any case).
 Derived export keys (timestamp, deliverable_count, smape_percent, waste_ratio, underestimated) are
-accepted and recomputed."#;
+accepted and recomputed. With --batch each line is recorded as it arrives (one output line per event);
+an invalid line is reported as FILE:LINE and the others are still recorded (exit 1 at the end)."#;
 
 /// Arguments of `tel record`.
 #[derive(Debug, Args)]
@@ -35,6 +39,9 @@ pub struct RecordArgs {
     /// The event as one JSON object (default: read it from stdin unless --predicted is given).
     #[arg(long, value_name = "JSON", conflicts_with = "predicted")]
     event: Option<String>,
+    /// Record every line of an NDJSON file (`-` for stdin) as one event, through one connection.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["event", "predicted"])]
+    batch: Option<PathBuf>,
     /// Record even when TELEMETRY_DB_ENABLED is off.
     #[arg(long)]
     force: bool,
@@ -222,43 +229,136 @@ impl RecordArgs {
                 "no event: pass --event JSON, pipe one JSON object on stdin, or use --predicted/--actual/--model"
             );
         }
-        let input: RecordInput = serde_json::from_str(text.trim()).context("invalid event JSON")?;
-        input.into_draft()
+        parse_event(&text)
     }
 }
 
+/// One event in the JSON form.
+fn parse_event(text: &str) -> anyhow::Result<EventDraft> {
+    let input: RecordInput = serde_json::from_str(text.trim()).context("invalid event JSON")?;
+    input.into_draft()
+}
+
 /// Runs `tel record`.
-pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
-    let draft = args.draft()?;
+pub fn run(args: &RecordArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let Some(source) = &args.batch else {
+        let draft = args.draft()?;
+        let recorder = recorder(args)?;
+        return Ok(report(
+            &recorder,
+            &record_one(&recorder, args.force, draft),
+        )?);
+    };
+    run_batch(&recorder(args)?, args.force, source, global.quiet)
+}
+
+/// The recorder of the environment and the flags (it connects on its first write).
+fn recorder(args: &RecordArgs) -> anyhow::Result<Recorder> {
     let mut config = RecorderConfig::from_env(args.db.database_url.as_deref(), &process_env)?;
     config.connect = args.db.options();
     if let Some(path) = &args.spool {
         config.spool = tel_store::Spool::new(path);
     }
-    let recorder = Recorder::new(config);
-    let outcome = if args.force {
+    Ok(Recorder::new(config))
+}
+
+fn record_one(recorder: &Recorder, force: bool, draft: EventDraft) -> RecordOutcome {
+    if force {
         recorder.record_forced(draft)
     } else {
         recorder.record(draft)
-    };
+    }
+}
+
+/// Prints what happened to one event; the exit code is 1 only when the event is lost.
+fn report(recorder: &Recorder, outcome: &RecordOutcome) -> std::io::Result<ExitCode> {
     match outcome {
         RecordOutcome::Disabled => {
             eprintln!("not recorded: TELEMETRY_DB_ENABLED is not 1, true or yes (use --force)");
-            Ok(ExitCode::SUCCESS)
         }
-        RecordOutcome::Skipped { .. } => Ok(ExitCode::SUCCESS),
-        RecordOutcome::Stored { event_id: Some(id) } => {
-            println!("stored event {id}");
-            Ok(ExitCode::SUCCESS)
-        }
-        RecordOutcome::Stored { event_id: None } => {
-            println!("already stored (same event)");
-            Ok(ExitCode::SUCCESS)
-        }
+        RecordOutcome::Skipped { .. } => {}
+        RecordOutcome::Stored { event_id: Some(id) } => outln!("stored event {id}")?,
+        RecordOutcome::Stored { event_id: None } => outln!("already stored (same event)")?,
         RecordOutcome::Spooled { .. } => {
-            println!("spooled to {}", recorder.config().spool.path().display());
-            Ok(ExitCode::SUCCESS)
+            outln!("spooled to {}", recorder.config().spool.path().display())?;
         }
-        RecordOutcome::Lost { .. } => Ok(ExitCode::from(1)),
+        RecordOutcome::Lost { .. } => {
+            outln!("lost (see the warning on stderr)")?;
+            return Ok(ExitCode::from(1));
+        }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Counts of a `--batch` run.
+#[derive(Debug, Default)]
+struct BatchSummary {
+    events: u64,
+    stored: u64,
+    already_stored: u64,
+    invalid: u64,
+}
+
+/// Records every line of `source` as it arrives; invalid lines are reported and skipped.
+fn run_batch(
+    recorder: &Recorder,
+    force: bool,
+    source: &Path,
+    quiet: bool,
+) -> anyhow::Result<ExitCode> {
+    let name = source.display().to_string();
+    let reader: Box<dyn BufRead> = if source == Path::new("-") {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let file = File::open(source).with_context(|| format!("cannot open batch file {name}"))?;
+        Box::new(BufReader::new(file))
+    };
+    let mut summary = BatchSummary::default();
+    // A reader of the per-event lines that goes away does not stop the recording: only the lines stop.
+    let mut stdout_open = true;
+    for (index, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read {name}"))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        summary.events += 1;
+        match parse_event(&line) {
+            Ok(draft) => {
+                let outcome = record_one(recorder, force, draft);
+                if stdout_open {
+                    match report(recorder, &outcome) {
+                        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {
+                            stdout_open = false;
+                        }
+                        other => drop(other?),
+                    }
+                }
+                match outcome {
+                    RecordOutcome::Stored { event_id: Some(_) } => summary.stored += 1,
+                    RecordOutcome::Stored { event_id: None } => summary.already_stored += 1,
+                    _ => {}
+                }
+            }
+            Err(err) => {
+                summary.invalid += 1;
+                eprintln!("{name}:{}: {err:#}", index + 1);
+            }
+        }
+    }
+    if !quiet {
+        eprintln!(
+            "record: {} events: {} stored, {} already stored, {} spooled, {} lost, {} invalid",
+            summary.events,
+            summary.stored,
+            summary.already_stored,
+            recorder.spooled(),
+            recorder.lost(),
+            summary.invalid
+        );
+    }
+    Ok(if summary.invalid + recorder.lost() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

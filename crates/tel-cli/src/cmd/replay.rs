@@ -13,12 +13,16 @@ use tel_core::{AccuracyOptions, TelemetryEvent};
 use tel_replay::coefficients::load_coefficients;
 use tel_replay::estimate::EstimatorPredictor;
 use tel_replay::legacy_log::parse_legacy_line;
-use tel_replay::legacy_replay::{LegacySample, SampleSource, render_legacy, replay_legacy};
+use tel_replay::legacy_replay::{
+    LegacyReplayError, LegacySample, LegacySummaryAccumulator, SYNTHETIC_WARNING, SampleSource,
+    legacy_row, render_legacy, replay_legacy, write_legacy_header, write_legacy_row,
+    write_legacy_summary,
+};
 use tel_replay::replay::{
     NamedPredictor, Replay, ReplayCsvWriter, ReplayOptions, render_table, stored_prediction,
 };
 use tel_replay::workspace_dir::DirectoryWorkspace;
-use tel_store::{EventOrder, EventQuery, for_each_event};
+use tel_store::{EventOrder, EventQuery, count_events, for_each_event};
 
 use crate::cli::{DbArgs, GlobalArgs};
 use crate::cmd::filters::EventFilterArgs;
@@ -127,11 +131,14 @@ fn legacy(
             args.profiles.join(", ")
         ),
     };
-    let mut samples = Vec::new();
-    let (source, origin) = match &args.log {
+    let mut predictor = EstimatorPredictor::new(Estimator::new(profile), workspace);
+    let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
+    let mut out = BufWriter::new(stdout.lock());
+    match &args.log {
         Some(log) => {
             let file = std::fs::File::open(log)
                 .with_context(|| format!("cannot open {}", log.display()))?;
+            let mut samples = Vec::new();
             for (i, line) in BufReader::new(file).lines().enumerate() {
                 let line =
                     line.with_context(|| format!("{}:{}: cannot read line", log.display(), i + 1))?;
@@ -139,29 +146,63 @@ fn legacy(
                     samples.push(LegacySample::from_log(&sample));
                 }
             }
-            (SampleSource::LogFile, log.display().to_string())
+            let replay = replay_legacy(&samples, &mut predictor)
+                .with_context(|| format!("{}: cannot replay", log.display()))?;
+            render_legacy(&replay, SampleSource::LogFile, &mut out, &mut stderr.lock())?;
         }
-        None => {
-            // The original read every row, unfiltered, by timestamp then event_id descending.
-            let query = EventQuery {
-                order: EventOrder::Descending,
-                ..EventQuery::default()
-            };
-            read_events(&args.db, &query, quiet, |event| {
-                samples.push(LegacySample::from_event(&event));
-                Ok(())
-            })?;
-            (SampleSource::Db, args.db.url()?.to_string())
-        }
-    };
-    let mut predictor = EstimatorPredictor::new(Estimator::new(profile), workspace);
-    let replay = replay_legacy(&samples, &mut predictor)
-        .with_context(|| format!("{origin}: cannot replay"))?;
-    let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
-    let mut out = stdout.lock();
-    render_legacy(&replay, source, &mut out, &mut stderr.lock())?;
+        None => legacy_from_db(&args.db, &mut predictor, &mut out, quiet)?,
+    }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The original tool over every stored event, newest first, streamed: rows are printed as they are
+/// predicted, and only the two waste-ratio lists of the medians grow with the table.
+fn legacy_from_db(
+    db: &DbArgs,
+    predictor: &mut EstimatorPredictor,
+    out: &mut dyn Write,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let (url, mut conn) = db.open()?;
+    // The original read every row, unfiltered, by timestamp then event_id descending.
+    let query = EventQuery {
+        order: EventOrder::Descending,
+        ..EventQuery::default()
+    };
+    // One read transaction: the count in the first line and the streamed rows see the same data.
+    conn.transaction(|conn| -> anyhow::Result<()> {
+        let n = count_events(conn)?;
+        if n == 0 {
+            return Err(LegacyReplayError::NoSamples.into());
+        }
+        write_legacy_header(n as usize, SampleSource::Db, out)?;
+        let progress = progress::events("replay", Some(n as u64), quiet);
+        let mut summary = LegacySummaryAccumulator::default();
+        let mut index = 0;
+        for_each_event(conn, &query, |event| -> anyhow::Result<()> {
+            index += 1;
+            let (row, synthetic) = legacy_row(index, &LegacySample::from_event(&event), predictor);
+            if index == 1 && synthetic {
+                eprintln!("{SYNTHETIC_WARNING}");
+            }
+            summary.push(&row);
+            write_legacy_row(&row, out)?;
+            progress.inc(1);
+            Ok(())
+        })?;
+        let summary = summary.finish()?;
+        write_legacy_summary(&summary, out)?;
+        Ok(())
+    })
+    .map_err(|err| {
+        let context = if err.is::<LegacyReplayError>() {
+            format!("{url}: cannot replay")
+        } else {
+            format!("cannot replay from {url} (a new or legacy database must be migrated first: tel migrate)")
+        };
+        err.context(context)
+    })
 }
 
 /// `stored`, then each profile, then each coefficients file.

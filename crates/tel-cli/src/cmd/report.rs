@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Args;
-use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
+use comfy_table::Table;
 use tel_core::BucketScheme;
 use tel_replay::report::sections::{Section, sections};
 use tel_replay::report::{Report, ReportBuilder, ReportOptions, format, html};
@@ -139,19 +139,9 @@ pub fn human(report: &Report, source: &str) -> String {
 }
 
 fn table(section: &Section) -> Table {
-    let mut table = Table::new();
-    table
-        .load_preset(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .force_no_tty()
-        .set_header(section.header.clone());
+    let mut table = format::table(section.header.clone(), 1);
     for row in &section.rows {
         table.add_row(row.clone());
-    }
-    for index in 1..section.header.len() {
-        if let Some(column) = table.column_mut(index) {
-            column.set_cell_alignment(CellAlignment::Right);
-        }
     }
     table
 }

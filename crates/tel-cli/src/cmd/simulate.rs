@@ -8,6 +8,7 @@ use serde_json::json;
 use tel_core::accuracy::PinballTau;
 use tel_core::estimator::{Estimator, Profile};
 use tel_replay::calibrate::CvConfig;
+use tel_replay::report::format;
 use tel_replay::simulate::{Policy, PolicyScore, SimReport, simulate};
 
 use super::calibrate::{EventSource, SourceArgs};
@@ -89,9 +90,9 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
             "tau": args.quantile,
             "policies": reports.iter().map(|(name, r)| json!({"policy": name, "report": r})).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
     } else {
-        print_reports(&source, &reports, args.quantile);
+        print_reports(&source, &reports, args.quantile)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -100,14 +101,14 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
-fn row(label: &str, s: &PolicyScore) {
+fn row(label: String, s: &PolicyScore) -> Vec<String> {
     let opt = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.0}"));
-    println!(
-        "  {label:<26} {:>5} {:>6} {:>5} {:>7} {:>17} {:>9} {:>9} {:>12} {:>9}",
-        s.n,
-        s.would_truncate,
-        s.safe,
-        s.unknown,
+    vec![
+        label,
+        s.n.to_string(),
+        s.would_truncate.to_string(),
+        s.safe.to_string(),
+        s.unknown.to_string(),
         format!(
             "[{}, {}]",
             pct(s.truncation_rate[0]),
@@ -115,40 +116,46 @@ fn row(label: &str, s: &PolicyScore) {
         ),
         opt(s.mean_slack),
         opt(s.median_slack),
-        s.total_budget,
+        s.total_budget.to_string(),
         s.pinball
             .map_or_else(|| "-".to_owned(), |v| format!("{v:.1}")),
-    );
+    ]
 }
 
-fn print_reports(source: &EventSource, reports: &[(String, SimReport)], tau: f64) {
+fn print_reports(
+    source: &EventSource,
+    reports: &[(String, SimReport)],
+    tau: f64,
+) -> std::io::Result<()> {
     let skipped = &source.prepared.skipped;
-    println!(
+    outln!(
         "simulate: {} events read, {} simulated (p from profile {}), {} ineligible, {} truncation unknown",
         source.events,
         source.prepared.sim_events.len(),
         source.profile.id,
         skipped.ineligible,
         skipped.truncation_unknown
-    );
-    println!(
+    )?;
+    outln!(
         "unknown = truncated originally, given more than its old ceiling: never guessed; pinball at tau {tau} over non-truncated events"
-    );
+    )?;
     for (name, report) in reports {
-        println!();
-        println!("policy {name}");
-        println!(
-            "  {:<26} {:>5} {:>6} {:>5} {:>7} {:>17} {:>9} {:>9} {:>12} {:>9}",
-            "stratum",
-            "n",
-            "trunc",
-            "safe",
-            "unknown",
-            "trunc rate",
-            "mean slk",
-            "med slk",
-            "Σ budget",
-            "pinball"
+        outln!()?;
+        outln!("policy {name}")?;
+        let mut table = format::table(
+            [
+                "stratum",
+                "n",
+                "trunc",
+                "safe",
+                "unknown",
+                "trunc rate",
+                "mean slack",
+                "median slack",
+                "Σ budget",
+                "pinball",
+            ],
+            1,
         );
         let strata: BTreeMap<String, &PolicyScore> = report
             .strata
@@ -156,8 +163,10 @@ fn print_reports(source: &EventSource, reports: &[(String, SimReport)], tau: f64
             .map(|(s, v)| (s.to_string(), v))
             .collect();
         for (label, score) in strata {
-            row(&label, score);
+            table.add_row(row(label, score));
         }
-        row("all", &report.overall);
+        table.add_row(row("all".to_owned(), &report.overall));
+        outln!("{table}")?;
     }
+    Ok(())
 }

@@ -37,15 +37,15 @@ pub fn run(command: &SpoolCommand) -> anyhow::Result<ExitCode> {
     let (url, mut conn) = args.db.open()?;
     let summary = spool.replay(&mut conn)?;
     if args.json {
-        println!("{}", serde_json::to_string(&summary)?);
+        outln!("{}", serde_json::to_string(&summary)?)?;
     } else {
-        println!(
+        outln!(
             "{}: {} events replayed into {url}: {} written, {} already stored",
             spool.path().display(),
             summary.events,
             summary.inserted,
             summary.duplicates
-        );
+        )?;
     }
     if summary.kept_unreadable > 0 {
         eprintln!(

@@ -57,49 +57,47 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<ExitCode> {
             "newest_event": range.map(|(_, newest)| newest.to_sql_text()),
             "spool": { "path": spool.path().display().to_string(), "events": spool_size.lines, "bytes": spool_size.bytes },
         });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        outln!("{}", serde_json::to_string_pretty(&value)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("backend: {}", conn.backend());
-    println!("database: {url}");
-    println!("schema version: {}", state.version().unwrap_or("none"));
+    outln!("backend: {}", conn.backend())?;
+    outln!("database: {url}")?;
+    outln!("schema version: {}", state.version().unwrap_or("none"))?;
     if state.legacy {
-        println!(
-            "legacy database not yet adopted: run `tel migrate --dry-run`, then `tel migrate`"
-        );
+        outln!("legacy database not yet adopted: run `tel migrate --dry-run`, then `tel migrate`")?;
     }
-    println!("pending migrations: {}", state.pending.len());
+    outln!("pending migrations: {}", state.pending.len())?;
     for name in &state.pending {
-        println!("  {name}");
+        outln!("  {name}")?;
     }
     match counts {
         Some(c) => {
-            println!("runs: {}", c.runs);
-            println!("phases: {}", c.phases);
-            println!(
+            outln!("runs: {}", c.runs)?;
+            outln!("phases: {}", c.phases)?;
+            outln!(
                 "token_estimation_v2_events: {}",
                 c.token_estimation_v2_events
-            );
-            println!(
+            )?;
+            outln!(
                 "token_budget_escalation_events: {}",
                 c.token_budget_escalation_events
-            );
+            )?;
         }
-        None => println!("row counts: unavailable until `tel migrate` has run"),
+        None => outln!("row counts: unavailable until `tel migrate` has run")?,
     }
     match range {
-        Some((oldest, newest)) => println!(
+        Some((oldest, newest)) => outln!(
             "events from {} to {}",
             oldest.to_sql_text(),
             newest.to_sql_text()
-        ),
-        None => println!("events: none"),
+        )?,
+        None => outln!("events: none")?,
     }
-    println!(
+    outln!(
         "spool: {} ({} events, {} bytes)",
         spool.path().display(),
         spool_size.lines,
         spool_size.bytes
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,17 +1,12 @@
 //! `tel calibrate` and `tel simulate` on a copy of the legacy snapshot, and the coefficients file in `tel estimate`.
 
+use crate::support::real_data;
 use crate::support::tel_at as tel;
-use std::path::PathBuf;
 use std::process::Output;
 
 /// A temporary directory holding an adopted copy of the legacy snapshot as `snap.db`.
 fn adopted_snapshot() -> Option<tempfile::TempDir> {
-    let db = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/real-data/autopack-legacy-2025-12-24.db");
-    if !db.is_file() {
-        println!("skipped: real data not found");
-        return None;
-    }
+    let db = real_data()?.join("autopack-legacy-2025-12-24.db");
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(&db, dir.path().join("snap.db")).unwrap();
     let out = tel(dir.path(), &["migrate", "--database-url", "snap.db"]);
@@ -23,12 +18,16 @@ fn adopted_snapshot() -> Option<tempfile::TempDir> {
     Some(dir)
 }
 
-fn json(out: &Output) -> serde_json::Value {
+fn assert_success(out: &Output) {
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert_success(out);
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -105,11 +104,7 @@ fn calibrate_on_snapshot_keeps_small_strata_and_its_file_drives_tel_estimate() {
             "src/a.py",
         ],
     );
-    assert!(
-        estimate.status.success(),
-        "{}",
-        String::from_utf8_lossy(&estimate.stderr)
-    );
+    assert_success(&estimate);
 }
 
 #[test]
@@ -124,4 +119,86 @@ fn bad_policy_and_quantile_are_usage_or_data_errors() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--quantile 1.5"));
+}
+
+#[test]
+fn calibrated_file_from_generated_data_drives_tel_replay_and_beats_the_starting_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let generate = [
+        "generate",
+        "--events",
+        "3000",
+        "--seed",
+        "5",
+        "--format",
+        "db",
+        "--database-url",
+        "gen.db",
+    ];
+    assert_success(&tel(dir.path(), &generate));
+    let calibrate = [
+        "calibrate",
+        "--database-url",
+        "gen.db",
+        "--output",
+        "cal.toml",
+        "--json",
+    ];
+    let report = json(&tel(dir.path(), &calibrate));
+    let cv = &report["cross_validation"]["overall"];
+    let cv_smape = |side: &str| cv[side]["smape"]["mean"].as_f64().unwrap();
+    assert!(cv_smape("after") < 0.75 * cv_smape("before"), "{cv}");
+    let replay = [
+        "replay",
+        "--database-url",
+        "gen.db",
+        "--coefficients",
+        "cal.toml",
+        "--json",
+    ];
+    let replayed = json(&tel(dir.path(), &replay));
+    let smape_of = |name: &str| {
+        replayed["estimators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == name)
+            .unwrap_or_else(|| panic!("no estimator {name} in {replayed}"))["overall"]["smape"]
+            ["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    // The stored predictions are the starting profile's (v2-head, empty workspace).
+    assert!(smape_of("cal.toml") < 0.75 * smape_of("stored"));
+}
+
+#[test]
+fn calibrate_on_the_log_fixture_fits_nothing_and_says_why() {
+    let Some(real) = real_data() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    assert_success(&tel(dir.path(), &["migrate", "--database-url", "log.db"]));
+    let log = real.join("build132_telemetry_samples.log");
+    let import = ["import", "--database-url", "log.db", log.to_str().unwrap()];
+    assert_success(&tel(dir.path(), &import));
+    let calibrate = [
+        "calibrate",
+        "--database-url",
+        "log.db",
+        "--output",
+        "cal.toml",
+    ];
+    let out = tel(dir.path(), &calibrate);
+    assert_success(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The log carries no deliverables: all 14 events are estimated by the empty fallback, not fitted.
+    assert!(
+        text.contains("14 events read: 0 observations, 14 simulated only")
+            && text.contains("nothing to fit"),
+        "{text}"
+    );
+    let report = json(&tel(dir.path(), &[&calibrate[..], &["--json"]].concat()));
+    assert_eq!(report["observations"], 0);
+    assert!(report["overheads"].as_array().unwrap().is_empty());
 }

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::support::real_data;
 use crate::support::tel_db as tel;
 use sha2::{Digest, Sha256};
 
@@ -16,16 +17,6 @@ fn sha256(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-fn real_data() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/real-data");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: real data not found");
-        None
-    }
 }
 
 /// A migrated temporary copy of the 28-row legacy snapshot (the original is read-only).

@@ -113,3 +113,70 @@ fn store_commands_show_examples_in_help() {
         );
     }
 }
+
+#[test]
+fn record_batch_records_every_valid_line_and_names_the_invalid_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    tel(dir.path(), &["migrate"], &[]);
+    let second = EVENT.replace("\"p1\"", "\"p2\"");
+    let input = [EVENT, "", "{not json", &second, EVENT].join("\n");
+    std::fs::write(dir.path().join("events.ndjson"), input).unwrap();
+    let output = tel(
+        dir.path(),
+        &["record", "--batch", "events.ndjson"],
+        &[("TELEMETRY_DB_ENABLED", "1")],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "an invalid line fails the run"
+    );
+    assert_eq!(
+        stdout(&output),
+        "stored event 1\nstored event 2\nstored event 3\n",
+        "a repeated line is a new call (its own timestamp)"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("events.ndjson:3: invalid event JSON"),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .contains("record: 4 events: 3 stored, 0 already stored, 0 spooled, 0 lost, 1 invalid"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn migrate_down_refuses_to_drop_stored_values_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    tel(dir.path(), &["migrate"], &[]);
+    tel(dir.path(), &["record", "--force", "--event", EVENT], &[]);
+    let events = |dir: &std::path::Path| -> serde_json::Value {
+        let status = stdout(&tel(dir, &["status", "--json"], &[]));
+        serde_json::from_str::<serde_json::Value>(&status).unwrap()["row_counts"]
+            ["token_estimation_v2_events"]
+            .clone()
+    };
+    let refused = tel(dir.path(), &["migrate", "--down", "2"], &[]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("add_tel_columns") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    let status = stdout(&tel(dir.path(), &["migrate", "--status"], &[]));
+    assert!(
+        status.contains("nothing to do: every migration is applied"),
+        "nothing reverted: {status}"
+    );
+    let forced = tel(dir.path(), &["migrate", "--down", "2", "--force"], &[]);
+    assert_eq!(forced.status.code(), Some(0), "{forced:?}");
+    assert_eq!(tel(dir.path(), &["migrate"], &[]).status.code(), Some(0));
+    assert_eq!(
+        events(dir.path()),
+        1,
+        "the row survives, only tel's columns were dropped"
+    );
+}

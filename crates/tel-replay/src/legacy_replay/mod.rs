@@ -3,11 +3,11 @@
 mod render;
 mod sample;
 
-pub use render::render_legacy;
+pub use render::{render_legacy, write_legacy_header, write_legacy_row, write_legacy_summary};
 pub use sample::{LegacySample, SampleSource};
 
 use tel_core::metrics::smape_replay;
-use tel_core::stats::{mean_naive, median_upper};
+use tel_core::stats::median_upper;
 
 /// The stderr line printed when sample #1 had no stored deliverables.
 pub const SYNTHETIC_WARNING: &str =
@@ -98,58 +98,89 @@ pub fn replay_legacy(
         return Err(LegacyReplayError::NoSamples);
     }
     let mut synthetic_first = false;
+    let mut summary = LegacySummaryAccumulator::default();
     let rows: Vec<LegacyRow> = samples
         .iter()
         .enumerate()
         .map(|(i, sample)| {
-            let (deliverables, synthetic) = sample.effective_deliverables();
+            let (row, synthetic) = legacy_row(i + 1, sample, predictor);
             synthetic_first |= i == 0 && synthetic;
-            let new_prediction =
-                predictor.predict(&deliverables, &sample.category, &sample.complexity);
-            LegacyRow {
-                index: i + 1,
-                category: sample.category.clone(),
-                complexity: sample.complexity.clone(),
-                deliverable_count: sample.deliverable_count,
-                old_prediction: sample.old_prediction,
-                new_prediction,
-                actual: sample.actual,
-                old_smape: sample.old_smape,
-                new_smape: smape_replay(new_prediction, sample.actual),
-            }
+            summary.push(&row);
+            row
         })
         .collect();
-    let summary = summarise(&rows)?;
     Ok(LegacyReplay {
         rows,
-        summary,
+        summary: summary.finish()?,
         synthetic_first,
     })
 }
 
-fn summarise(rows: &[LegacyRow]) -> Result<LegacySummary, LegacyReplayError> {
-    let smapes = |f: fn(&LegacyRow) -> f64| rows.iter().map(f).collect::<Vec<_>>();
-    let under = |f: fn(&LegacyRow) -> i64| rows.iter().filter(|r| f(r) < r.actual).count();
-    Ok(LegacySummary {
-        n: rows.len(),
-        avg_old_smape: mean_naive(&smapes(|r| r.old_smape)).ok_or(LegacyReplayError::NoSamples)?,
-        avg_new_smape: mean_naive(&smapes(|r| r.new_smape)).ok_or(LegacyReplayError::NoSamples)?,
-        under_old: under(|r| r.old_prediction),
-        under_new: under(|r| r.new_prediction),
-        median_waste_old: upper_median_waste(rows, |r| r.old_prediction)?,
-        median_waste_new: upper_median_waste(rows, |r| r.new_prediction)?,
-    })
+/// Re-predicts sample number `index` (1-based); the flag says whether it needed synthetic deliverables.
+pub fn legacy_row(
+    index: usize,
+    sample: &LegacySample,
+    predictor: &mut dyn Predictor,
+) -> (LegacyRow, bool) {
+    let (deliverables, synthetic) = sample.effective_deliverables();
+    let new_prediction = predictor.predict(&deliverables, &sample.category, &sample.complexity);
+    let row = LegacyRow {
+        index,
+        category: sample.category.clone(),
+        complexity: sample.complexity.clone(),
+        deliverable_count: sample.deliverable_count,
+        old_prediction: sample.old_prediction,
+        new_prediction,
+        actual: sample.actual,
+        old_smape: sample.old_smape,
+        new_smape: smape_replay(new_prediction, sample.actual),
+    };
+    (row, synthetic)
 }
 
-/// MED-U of `prediction / actual` over rows with actual > 0.
-fn upper_median_waste(
-    rows: &[LegacyRow],
-    prediction: fn(&LegacyRow) -> i64,
-) -> Result<f64, LegacyReplayError> {
-    let ratios: Vec<f64> = rows
-        .iter()
-        .filter(|r| r.actual > 0)
-        .map(|r| prediction(r) as f64 / r.actual as f64)
-        .collect();
-    median_upper(&ratios).ok_or(LegacyReplayError::NoPositiveActual)
+/// The summary of rows pushed one at a time, without keeping them: running SMAPE sums (added in row
+/// order, as MEAN-N does, so the means are bit-identical) and the two waste-ratio lists the medians need.
+#[derive(Debug, Clone, Default)]
+pub struct LegacySummaryAccumulator {
+    n: usize,
+    old_smape_sum: f64,
+    new_smape_sum: f64,
+    under_old: usize,
+    under_new: usize,
+    waste_old: Vec<f64>,
+    waste_new: Vec<f64>,
+}
+
+impl LegacySummaryAccumulator {
+    /// Adds one row.
+    pub fn push(&mut self, row: &LegacyRow) {
+        self.n += 1;
+        self.old_smape_sum += row.old_smape;
+        self.new_smape_sum += row.new_smape;
+        self.under_old += usize::from(row.old_prediction < row.actual);
+        self.under_new += usize::from(row.new_prediction < row.actual);
+        if row.actual > 0 {
+            let actual = row.actual as f64;
+            self.waste_old.push(row.old_prediction as f64 / actual);
+            self.waste_new.push(row.new_prediction as f64 / actual);
+        }
+    }
+
+    /// The summary of analysis.md A2.3 over the rows pushed so far.
+    pub fn finish(&self) -> Result<LegacySummary, LegacyReplayError> {
+        if self.n == 0 {
+            return Err(LegacyReplayError::NoSamples);
+        }
+        let median =
+            |ratios: &[f64]| median_upper(ratios).ok_or(LegacyReplayError::NoPositiveActual);
+        Ok(LegacySummary {
+            n: self.n,
+            avg_old_smape: self.old_smape_sum / self.n as f64,
+            avg_new_smape: self.new_smape_sum / self.n as f64,
+            under_old: self.under_old,
+            under_new: self.under_new,
+            median_waste_old: median(&self.waste_old)?,
+            median_waste_new: median(&self.waste_new)?,
+        })
+    }
 }

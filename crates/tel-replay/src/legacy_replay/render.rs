@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::{LegacyReplay, SYNTHETIC_WARNING, SampleSource};
+use super::{LegacyReplay, LegacyRow, LegacySummary, SYNTHETIC_WARNING, SampleSource};
 
 const RULE_WIDTH: usize = 100;
 
@@ -16,9 +16,17 @@ pub fn render_legacy(
     if replay.synthetic_first {
         writeln!(err, "{SYNTHETIC_WARNING}")?;
     }
+    write_legacy_header(replay.summary.n, source, out)?;
+    for row in &replay.rows {
+        write_legacy_row(row, out)?;
+    }
+    write_legacy_summary(&replay.summary, out)
+}
+
+/// The lines before the rows: the sample count, the rule and the column titles.
+pub fn write_legacy_header(n: usize, source: SampleSource, out: &mut dyn Write) -> io::Result<()> {
     let rule = "=".repeat(RULE_WIDTH);
-    let s = &replay.summary;
-    writeln!(out, "Loaded {} telemetry samples {}", s.n, source.label())?;
+    writeln!(out, "Loaded {n} telemetry samples {}", source.label())?;
     writeln!(out)?;
     writeln!(out, "{rule}")?;
     writeln!(
@@ -35,25 +43,32 @@ pub fn render_legacy(
         "New SMAPE",
         "Improve"
     )?;
-    writeln!(out, "{rule}")?;
-    for row in &replay.rows {
-        let improvement = row.old_smape - row.new_smape;
-        writeln!(
-            out,
-            "{:<3} {:<14} {:<6} {:<4} {:<9} {:<9} {:<8} {:<10.1} {:<10.1} {} {:>6.1}%",
-            row.index,
-            row.category,
-            row.complexity,
-            row.deliverable_count,
-            row.old_prediction,
-            row.new_prediction,
-            row.actual,
-            row.old_smape,
-            row.new_smape,
-            if improvement > 0.0 { '+' } else { '-' },
-            improvement
-        )?;
-    }
+    writeln!(out, "{rule}")
+}
+
+/// One sample's line.
+pub fn write_legacy_row(row: &LegacyRow, out: &mut dyn Write) -> io::Result<()> {
+    let improvement = row.old_smape - row.new_smape;
+    writeln!(
+        out,
+        "{:<3} {:<14} {:<6} {:<4} {:<9} {:<9} {:<8} {:<10.1} {:<10.1} {} {:>6.1}%",
+        row.index,
+        row.category,
+        row.complexity,
+        row.deliverable_count,
+        row.old_prediction,
+        row.new_prediction,
+        row.actual,
+        row.old_smape,
+        row.new_smape,
+        if improvement > 0.0 { '+' } else { '-' },
+        improvement
+    )
+}
+
+/// The lines after the rows: averages, underestimation rates and median waste ratios.
+pub fn write_legacy_summary(s: &LegacySummary, out: &mut dyn Write) -> io::Result<()> {
+    let rule = "=".repeat(RULE_WIDTH);
     writeln!(out, "{rule}")?;
     writeln!(out)?;
     writeln!(

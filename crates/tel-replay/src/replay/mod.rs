@@ -97,9 +97,11 @@ pub struct Replay {
 impl Replay {
     /// A replay comparing `predictors` (usually `stored` first).
     pub fn new(predictors: Vec<NamedPredictor>, options: ReplayOptions) -> Self {
+        // Every event lands in the overall accumulator and in exactly one stratum: only the strata keep
+        // the per-event values, and the overall medians are taken over theirs (half the memory).
         let overall = predictors
             .iter()
-            .map(|_| AccuracyAccumulator::new(options.accuracy))
+            .map(|_| AccuracyAccumulator::counting(options.accuracy))
             .collect();
         Self {
             options,
@@ -147,7 +149,13 @@ impl Replay {
             .enumerate()
             .map(|(i, p)| EstimatorReport {
                 name: p.name.clone(),
-                overall: self.overall[i].finish(),
+                overall: self.overall[i].finish_from_parts(
+                    &self
+                        .strata
+                        .values()
+                        .map(|accs| &accs[i])
+                        .collect::<Vec<_>>(),
+                ),
                 strata: self
                     .strata
                     .iter()

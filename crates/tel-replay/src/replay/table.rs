@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
+use comfy_table::Table;
 use tel_core::AccuracyReport;
 
 use super::ReplayReport;
@@ -38,18 +38,10 @@ fn decimal1(value: Option<f64>) -> String {
 }
 
 fn new_table(first_column: &str, names: &[&str]) -> Table {
-    let mut table = Table::new();
-    table
-        .load_preset(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .force_no_tty()
-        .set_header(std::iter::once(first_column).chain(names.iter().copied()));
-    for column in 1..=names.len() {
-        if let Some(column) = table.column_mut(column) {
-            column.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-    table
+    format::table(
+        std::iter::once(first_column).chain(names.iter().copied()),
+        1,
+    )
 }
 
 /// Writes the report as two tables: overall metrics, then SMAPE mean (n) per stratum.

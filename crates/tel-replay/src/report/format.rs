@@ -1,7 +1,27 @@
 //! Number formatting shared by every human-readable report output (tables, markdown, HTML).
 //!
 //! Percentages carry one decimal, ratios two, counts are thousands-separated; a missing value
-//! prints as `n/a`. Machine output (`--json`) never goes through here.
+//! prints as `n/a`; tables share one grid style. Machine output (`--json`) never goes through here.
+
+use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
+
+/// The grid every human-readable table uses: condensed UTF-8 borders, never wrapped (pipes and terminals
+/// get the same text), columns from `right_from` on right-aligned (they hold numbers).
+pub fn table<T: Into<comfy_table::Cell>>(
+    header: impl IntoIterator<Item = T>,
+    right_from: usize,
+) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .force_no_tty()
+        .set_header(header);
+    for column in table.column_iter_mut().skip(right_from) {
+        column.set_cell_alignment(CellAlignment::Right);
+    }
+    table
+}
 
 /// `12.3%`, or `n/a`.
 pub fn percent(value: Option<f64>) -> String {

@@ -325,7 +325,7 @@ pub fn insert_event(
     event: &TelemetryEvent,
     options: InsertOptions,
 ) -> Result<Option<i64>, StoreError> {
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         let prepared = prepare(conn, std::slice::from_ref(event), options)?;
         let row = prepared[0].row();
         with_conn!(conn, c => diesel::insert_into(token_estimation_v2_events::table)
@@ -341,28 +341,43 @@ pub fn insert_event(
 
 /// Inserts events in one transaction, one multi-row INSERT per chunk of [`INSERT_CHUNK_ROWS`];
 /// events whose idempotency key is already stored (or repeated in `events`) are skipped.
+///
+/// Inside a transaction the caller opened (an import's batches), no savepoint is taken: it would only
+/// journal every page the batch touches a second time. On an error the caller's transaction then holds a
+/// partial batch, so the caller must roll back, as returning the error from [`DbConn::transaction`] does.
 pub fn insert_events(
     conn: &mut DbConn,
     events: &[TelemetryEvent],
     options: InsertOptions,
 ) -> Result<InsertSummary, StoreError> {
-    conn.transaction(|conn| {
-        let prepared = prepare(conn, events, options)?;
-        let mut inserted = 0u64;
-        for chunk in prepared.chunks(INSERT_CHUNK_ROWS) {
-            let rows: Vec<NewEventRow<'_>> = chunk.iter().map(Prepared::row).collect();
-            let n = with_conn!(conn, c => diesel::insert_into(token_estimation_v2_events::table)
+    if conn.in_transaction() {
+        insert_prepared(conn, events, options)
+    } else {
+        conn.write_transaction(|conn| insert_prepared(conn, events, options))
+    }
+}
+
+/// The body of [`insert_events`], in the transaction it runs in.
+fn insert_prepared(
+    conn: &mut DbConn,
+    events: &[TelemetryEvent],
+    options: InsertOptions,
+) -> Result<InsertSummary, StoreError> {
+    let prepared = prepare(conn, events, options)?;
+    let mut inserted = 0u64;
+    for chunk in prepared.chunks(INSERT_CHUNK_ROWS) {
+        let rows: Vec<NewEventRow<'_>> = chunk.iter().map(Prepared::row).collect();
+        let n = with_conn!(conn, c => diesel::insert_into(token_estimation_v2_events::table)
                 .values(&rows)
                 .on_conflict(ev::idempotency_key)
                 .do_nothing()
                 .execute(c))
-            .context("insert events into token_estimation_v2_events")?;
-            inserted += n as u64;
-        }
-        Ok(InsertSummary {
-            inserted,
-            duplicates: events.len() as u64 - inserted,
-        })
+        .context("insert events into token_estimation_v2_events")?;
+        inserted += n as u64;
+    }
+    Ok(InsertSummary {
+        inserted,
+        duplicates: events.len() as u64 - inserted,
     })
 }
 
@@ -416,36 +431,96 @@ macro_rules! filtered_events {
     }};
 }
 
+/// Events per hand-over from the reader thread to the visitor.
+const READ_AHEAD_BATCH: usize = 256;
+/// Batches in flight between the reader thread and the visitor: memory stays bounded whatever the table size.
+const READ_AHEAD_BATCHES: usize = 4;
+
 /// Streams the events matching `query` to `visit`, one row at a time (never the whole table in
-/// memory: SQLite steps the statement, PostgreSQL uses row-by-row mode). Stops at the first error,
-/// from the database, an unreadable row, or `visit`. Returns how many events were visited.
+/// memory: SQLite steps the statement, PostgreSQL uses row-by-row mode). Rows are read and decoded on a
+/// second thread, at most [`READ_AHEAD_BATCHES`] × [`READ_AHEAD_BATCH`] events ahead of `visit`, which runs on
+/// the calling thread: a visitor doing real work per event (estimating, formatting) overlaps with the reads.
+/// Stops at the first error, from the database, an unreadable row, or `visit`. Returns how many events were
+/// visited.
 pub fn for_each_event<E: From<StoreError>>(
     conn: &mut DbConn,
     query: &EventQuery,
     mut visit: impl FnMut(TelemetryEvent) -> Result<(), E>,
 ) -> Result<u64, E> {
+    let (batches, received) =
+        std::sync::mpsc::sync_channel::<Vec<TelemetryEvent>>(READ_AHEAD_BATCHES);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || read_events(conn, query, batches));
+        let mut visited = 0u64;
+        // Leaving this loop early drops `received`, which stops the reader at its next hand-over.
+        for batch in received {
+            for event in batch {
+                visited += 1;
+                visit(event)?;
+            }
+        }
+        match reader.join() {
+            Ok(Ok(())) => Ok(visited),
+            Ok(Err(err)) => Err(E::from(err)),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// Why the reader thread of [`for_each_event`] stopped before the last row.
+enum ReadStop {
+    /// The database or a row failed.
+    Failed(StoreError),
+    /// The visitor stopped (with its own error) and dropped the receiver.
+    VisitorStopped,
+}
+
+impl From<StoreError> for ReadStop {
+    fn from(err: StoreError) -> Self {
+        Self::Failed(err)
+    }
+}
+
+/// The reader thread of [`for_each_event`]: sends the matching events in batches until the table or the
+/// receiver ends.
+fn read_events(
+    conn: &mut DbConn,
+    query: &EventQuery,
+    batches: std::sync::mpsc::SyncSender<Vec<TelemetryEvent>>,
+) -> Result<(), StoreError> {
     const ACTION: &str = "read token_estimation_v2_events";
-    let mut visited = 0u64;
-    let mut each = |row: QueryResult<EventRow>| -> Result<(), E> {
-        let event = row.context(ACTION)?.into_event()?;
-        visited += 1;
-        visit(event)
+    let mut batch = Vec::with_capacity(READ_AHEAD_BATCH);
+    let mut each = |row: QueryResult<EventRow>| -> Result<(), ReadStop> {
+        batch.push(row.context(ACTION)?.into_event()?);
+        if batch.len() == READ_AHEAD_BATCH {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(READ_AHEAD_BATCH));
+            batches.send(full).map_err(|_| ReadStop::VisitorStopped)?;
+        }
+        Ok(())
     };
-    match conn {
+    let read = match conn {
         DbConn::Sqlite(c) => {
             let rows = filtered_events!(query)
                 .load_iter::<EventRow, diesel::connection::DefaultLoadingMode>(c)
                 .context(ACTION)?;
-            rows.into_iter().try_for_each(&mut each)?;
+            rows.into_iter().try_for_each(&mut each)
         }
         DbConn::Pg(c) => {
             let rows = filtered_events!(query)
                 .load_iter::<EventRow, diesel::pg::PgRowByRowLoadingMode>(c)
                 .context(ACTION)?;
-            rows.into_iter().try_for_each(&mut each)?;
+            rows.into_iter().try_for_each(&mut each)
+        }
+    };
+    match read {
+        Err(ReadStop::Failed(err)) => Err(err),
+        Err(ReadStop::VisitorStopped) => Ok(()),
+        Ok(()) => {
+            // The last, partial batch; a visitor gone by now has stopped with its own error.
+            let _ = batches.send(batch);
+            Ok(())
         }
     }
-    Ok(visited)
 }
 
 /// Number of telemetry events.

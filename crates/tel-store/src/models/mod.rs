@@ -61,7 +61,7 @@ pub fn prune_older_than(
 ) -> Result<PruneSummary, StoreError> {
     let age_micros = i64::try_from(age.as_micros()).unwrap_or(i64::MAX);
     let cutoff = Timestamp::from_unix_micros(now.unix_micros().saturating_sub(age_micros));
-    let summary = conn.transaction(|conn| {
+    let summary = conn.write_transaction(|conn| {
         Ok::<_, StoreError>(PruneSummary {
             events: events::delete_events_before(conn, cutoff)?,
             escalation_events: escalations::delete_escalations_before(conn, cutoff)?,

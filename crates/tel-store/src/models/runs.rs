@@ -28,7 +28,7 @@ pub(crate) fn ensure_run(conn: &mut DbConn, run_id: &str) -> Result<(), StoreErr
 /// run (events without a phase row follow by cascade). Returns how many telemetry events went with it.
 pub fn delete_run(conn: &mut DbConn, run_id: &str) -> Result<u64, StoreError> {
     let action = ["delete run ", run_id].concat();
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         let events: i64 = with_conn!(conn, c => token_estimation_v2_events::table
             .filter(token_estimation_v2_events::run_id.eq(run_id))
             .count()

@@ -1,5 +1,5 @@
 //! Migrations on both backends: the committed `schema.rs` matches a migrated database, the CHECK is
-//! `Complexity::ALL`, up → down → up is lossless, and down refuses to drop data.
+//! `Complexity::ALL`, up → down → up is lossless (schema and rows), and down refuses to drop data.
 
 use diesel::prelude::*;
 use diesel::query_builder::debug_query;
@@ -156,5 +156,58 @@ fn down_refuses_to_drop_rows_unless_forced() {
         )
         .unwrap();
         assert_eq!(migration_state(&mut conn).unwrap().applied.len(), 0);
+    }
+}
+
+#[test]
+fn up_down_up_keeps_every_row_and_refuses_to_drop_columns_holding_data() {
+    use tel_core::UsageKind;
+    use tel_store::{InsertOptions, ValidityGuard, insert_event};
+    for db in migrated_backends() {
+        let mut conn = db.connect();
+        for i in 0..3 {
+            let mut d = crate::fixture::draft(Complexity::High, &["src/a.py"], 900 + i, 1000);
+            d.phase_id = format!("p{i}");
+            d.actual_max_tokens = Some(4096);
+            d.extras.estimator_profile = Some("v2-head".into());
+            d.extras.coefficients_hash = Some("abc".into());
+            d.extras.provider = Some("anthropic".into());
+            d.extras.usage_kind = Some(UsageKind::Output);
+            let event = d
+                .into_event(tel_store::now(), &ValidityGuard::default())
+                .unwrap();
+            insert_event(&mut conn, &event, InsertOptions::RECORDER).unwrap();
+        }
+        let before = db.events();
+        let down = |conn: &mut tel_store::DbConn, steps, force| {
+            migrate(conn, MigrateAction::Down { steps, force })
+        };
+
+        // The newest migration's table is empty: reverting it and re-applying changes no row.
+        down(&mut conn, 1, false).unwrap();
+        migrate(&mut conn, MigrateAction::Apply).unwrap();
+        assert_eq!(db.events(), before, "{}", db.url);
+
+        // The next one drops columns that hold values: refused, nothing changed.
+        let refused = down(&mut conn, 2, false).unwrap_err().to_string();
+        assert!(
+            refused.contains("add_tel_columns")
+                && refused.contains("3 rows")
+                && refused.contains("--force"),
+            "{refused}"
+        );
+        assert_eq!(migration_state(&mut conn).unwrap().pending.len(), 0);
+        assert_eq!(db.events(), before, "{}", db.url);
+
+        // Forced: the dropped columns come back empty, every other value is kept.
+        down(&mut conn, 3, true).unwrap();
+        migrate(&mut conn, MigrateAction::Apply).unwrap();
+        let mut expected = before.clone();
+        for e in &mut expected {
+            e.actual_max_tokens = None;
+            (e.estimator_profile, e.coefficients_hash, e.provider) = (None, None, None);
+            e.usage_kind = None;
+        }
+        assert_eq!(db.events(), expected, "{}", db.url);
     }
 }
