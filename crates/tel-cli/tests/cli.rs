@@ -26,6 +26,8 @@ mod closed_stdout;
 mod export_import_replay;
 #[path = "cli/generate.rs"]
 mod generate;
+#[path = "cli/hostile_input.rs"]
+mod hostile_input;
 #[path = "cli/reliability.rs"]
 mod reliability;
 #[path = "cli/security.rs"]

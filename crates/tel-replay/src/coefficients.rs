@@ -98,6 +98,11 @@ pub fn parse_coefficients_document(
         message,
     };
     let mut doc: toml::Table = toml::from_str(text).map_err(|e| invalid(syntax_error(&e, text)))?;
+    if let Some((key, value)) = non_finite_float(&doc, "") {
+        return Err(invalid(format!(
+            "key `{key}`: expected a finite number, found {value}"
+        )));
+    }
     match doc.remove(VERSION_KEY) {
         Some(toml::Value::Integer(COEFFICIENTS_VERSION)) => {}
         Some(other) => {
@@ -185,6 +190,28 @@ fn merge(base: &mut toml::Table, overlay: toml::Table) {
                 base.insert(key, value);
             }
         }
+    }
+}
+
+/// The first `nan` or `inf` in `table` (key path, value): a non-finite coefficient would make every
+/// estimate meaningless, and a profile holding NaN is not equal to itself, so it could not round-trip.
+fn non_finite_float(table: &toml::Table, prefix: &str) -> Option<(String, f64)> {
+    table.iter().find_map(|(key, value)| {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            [prefix, ".", key].concat()
+        };
+        non_finite_in(value, &path)
+    })
+}
+
+fn non_finite_in(value: &toml::Value, path: &str) -> Option<(String, f64)> {
+    match value {
+        toml::Value::Float(x) if !x.is_finite() => Some((path.to_owned(), *x)),
+        toml::Value::Table(inner) => non_finite_float(inner, path),
+        toml::Value::Array(items) => items.iter().find_map(|item| non_finite_in(item, path)),
+        _ => None,
     }
 }
 
@@ -344,6 +371,27 @@ mod tests {
         let provenance =
             error_of("version = 1\nbase = \"v1\"\n[provenance]\nmethod = \"m\"\nn = \"many\"\n");
         assert!(provenance.contains("provenance.n"), "{provenance}");
+    }
+
+    #[test]
+    fn nan_and_infinite_coefficients_are_rejected_with_their_key() {
+        for (text, expected) in [
+            (
+                "version = 1\nbase = \"v2-head\"\nsafety_margin = nan\n",
+                "x.toml: key `safety_margin`: expected a finite number, found NaN",
+            ),
+            (
+                "version = 1\nbase = \"v1\"\n[buffer]\nbase = -inf\n",
+                "x.toml: key `buffer.base`: expected a finite number, found -inf",
+            ),
+            (
+                "version = 1\nbase = \"v1\"\n[provenance]\nmethod = \"m\"\nfit_metrics = { smape = inf }\n",
+                "x.toml: key `provenance.fit_metrics.smape`: expected a finite number, found inf",
+            ),
+        ] {
+            let error = parse_coefficients(text, "x.toml").expect_err(text);
+            assert_eq!(error.to_string(), expected);
+        }
     }
 
     #[test]

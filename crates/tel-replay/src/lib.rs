@@ -1,5 +1,6 @@
 //! tel-replay: replay the estimator over stored telemetry, analyse, import and export it.
 
+pub mod batch;
 pub mod calibrate;
 pub mod coefficients;
 pub mod estimate;

@@ -31,3 +31,11 @@ mod generate;
 
 #[path = "replay/calibrate_recovery.rs"]
 mod calibrate_recovery;
+#[path = "replay/fuzz_import.rs"]
+mod fuzz_import;
+#[path = "replay/fuzz_inputs.rs"]
+mod fuzz_inputs;
+#[path = "replay/hostile.rs"]
+mod hostile;
+#[path = "replay/hostile_regressions.rs"]
+mod hostile_regressions;

@@ -56,6 +56,11 @@ pub enum UrlError {
     /// An empty URL.
     #[error("empty database URL: expected sqlite://PATH, a file path, :memory: or postgres://...")]
     Empty,
+    /// Text before `://` that is not a scheme (it may hold a password, so it is not shown).
+    #[error(
+        "malformed database URL: the text before :// is not a scheme; expected sqlite://PATH, a file path, :memory: or postgres://..."
+    )]
+    Malformed,
     /// A scheme tel does not support.
     #[error(
         "unsupported database URL scheme {scheme:?} in {redacted}: expected sqlite://, postgres:// or postgresql://"
@@ -66,6 +71,13 @@ pub enum UrlError {
         /// The URL with any password replaced by `***`.
         redacted: String,
     },
+}
+
+/// RFC 3986 scheme syntax: a letter, then letters, digits, `+`, `-` or `.`.
+fn is_scheme(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 impl DatabaseUrl {
@@ -84,6 +96,9 @@ impl DatabaseUrl {
         } else if let Some(rest) = text.strip_prefix("sqlite:") {
             rest
         } else if let Some((scheme, _)) = text.split_once("://") {
+            if !is_scheme(scheme) {
+                return Err(UrlError::Malformed);
+            }
             return Err(UrlError::UnsupportedScheme {
                 scheme: scheme.to_owned(),
                 redacted: redact_url(text),
@@ -128,35 +143,36 @@ impl fmt::Display for DatabaseUrl {
 
 /// Replaces the password of `scheme://user:password@host…` and the value of any `password=`
 /// query parameter with `***`.
+///
+/// The userinfo ends at the last `@`: a hostile or mistyped password may hold a raw `/`, `?`, `#` or
+/// `@`, and hiding too much of an odd URL is better than showing a password.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let authority = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => [user, ":***@", host].concat(),
-            None => [userinfo, "@", host].concat(),
+    let (userinfo, after) = match rest.rsplit_once('@') {
+        Some((userinfo, after)) => match userinfo.split_once(':') {
+            Some((user, _password)) => ([user, ":***@"].concat(), after),
+            None => ([&redact_password_params(userinfo), "@"].concat(), after),
         },
-        None => authority.to_owned(),
+        None => (String::new(), rest),
     };
-    let tail = match tail.split_once('?') {
-        Some((path, query)) => {
-            let params: Vec<String> = query
-                .split('&')
-                .map(|param| match param.split_once('=') {
-                    Some((key, _)) if key.eq_ignore_ascii_case("password") => {
-                        [key, "=***"].concat()
-                    }
-                    _ => param.to_owned(),
-                })
-                .collect();
-            [path, "?", &params.join("&")].concat()
-        }
-        None => tail.to_owned(),
+    [scheme, "://", &userinfo, &redact_password_params(after)].concat()
+}
+
+/// Replaces the value of every `password=` parameter (up to the next `&`) after the first `?`.
+fn redact_password_params(text: &str) -> String {
+    let Some((path, query)) = text.split_once('?') else {
+        return text.to_owned();
     };
-    [scheme, "://", &authority, &tail].concat()
+    let params: Vec<String> = query
+        .split('&')
+        .map(|param| match param.split_once('=') {
+            Some((key, _)) if key.eq_ignore_ascii_case("password") => [key, "=***"].concat(),
+            _ => param.to_owned(),
+        })
+        .collect();
+    [path, "?", &params.join("&")].concat()
 }
 
 /// Resolves the database URL: `explicit` (the `--database-url` option), else `TEL_DATABASE_URL`,

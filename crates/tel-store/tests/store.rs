@@ -3,6 +3,10 @@
 
 #[path = "store/fixture.rs"]
 mod fixture;
+#[path = "store/fuzz_url.rs"]
+mod fuzz_url;
+#[path = "store/hostile_text.rs"]
+mod hostile_text;
 #[path = "store/legacy.rs"]
 mod legacy;
 #[path = "store/migrations.rs"]

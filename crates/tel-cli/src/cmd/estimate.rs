@@ -7,11 +7,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
-use serde_json::{Map, Value, json};
-use tel_core::estimator::{
-    EmptyWorkspace, EstimateInput, Estimator, Profile, TokenEstimate, Workspace,
-};
+use serde_json::Value;
+use tel_core::estimator::{EmptyWorkspace, EstimateInput, Estimator, Profile, Workspace};
 use tel_core::pytext::py_float;
+use tel_replay::batch::estimate_object;
 use tel_replay::coefficients::load_coefficients;
 use tel_replay::workspace_dir::DirectoryWorkspace;
 
@@ -103,7 +102,7 @@ fn run_single(
     let profile = estimator.profile();
     let mut out = std::io::stdout().lock();
     if args.json {
-        let mut object = result_object(None, &estimate, decision.selected);
+        let mut object = estimate_object(None, &estimate, decision.selected);
         object.insert("complexity".into(), estimate.complexity.clone().into());
         object.insert("profile".into(), profile.id().into());
         object.insert("coefficients_hash".into(), profile.content_hash().into());
@@ -157,28 +156,6 @@ fn run_single(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The result object of one estimate, keys in the documented order.
-fn result_object(
-    id: Option<Value>,
-    estimate: &TokenEstimate,
-    selected_budget: i64,
-) -> Map<String, Value> {
-    let mut object = Map::new();
-    if let Some(id) = id {
-        object.insert("id".into(), id);
-    }
-    object.insert("estimated_tokens".into(), estimate.estimated_tokens.into());
-    object.insert("category".into(), estimate.category.as_str().into());
-    object.insert(
-        "deliverable_count".into(),
-        estimate.deliverable_count.into(),
-    );
-    object.insert("confidence".into(), estimate.confidence.into());
-    object.insert("breakdown".into(), estimate.breakdown_json());
-    object.insert("selected_budget".into(), selected_budget.into());
-    object
-}
-
 fn run_batch(
     estimator: &Estimator,
     workspace: &dyn Workspace,
@@ -192,199 +169,17 @@ fn run_batch(
         Box::new(BufReader::new(file))
     };
     let mut out = BufWriter::new(std::io::stdout().lock());
-    let failed = process_batch(estimator, workspace, reader, &mut out)
-        .with_context(|| format!("batch {}", source.display()))?;
+    let name = if source == Path::new("-") {
+        "<stdin>".to_owned()
+    } else {
+        source.display().to_string()
+    };
+    let summary = tel_replay::batch::run_batch(estimator, workspace, reader, &name, &mut out)
+        .with_context(|| format!("batch {name}"))?;
     out.flush()?;
-    Ok(if failed {
+    Ok(if summary.failed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Streams requests to results line by line; returns whether any line failed.
-fn process_batch(
-    estimator: &Estimator,
-    workspace: &dyn Workspace,
-    mut reader: impl BufRead,
-    out: &mut impl Write,
-) -> anyhow::Result<bool> {
-    let mut failed = false;
-    let mut line = Vec::new();
-    for number in 1.. {
-        line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
-            break;
-        }
-        let text = match std::str::from_utf8(&line) {
-            Ok(text) => text.trim(),
-            Err(e) => {
-                failed = true;
-                writeln!(
-                    out,
-                    "{}",
-                    json!({"id": null, "error": format!("line {number}: invalid UTF-8: {e}")})
-                )?;
-                continue;
-            }
-        };
-        if text.is_empty() {
-            continue;
-        }
-        let result = match serde_json::from_str::<Value>(text) {
-            Err(e) => Err((Value::Null, format!("invalid JSON: {e}"))),
-            Ok(request) => estimate_request(estimator, workspace, request),
-        };
-        let object = match result {
-            Ok(object) => object,
-            Err((id, what)) => {
-                failed = true;
-                json!({"id": id, "error": format!("line {number}: {what}")})
-            }
-        };
-        writeln!(out, "{object}")?;
-    }
-    Ok(failed)
-}
-
-/// One batch request to its result object, or (id, what is wrong).
-fn estimate_request(
-    estimator: &Estimator,
-    workspace: &dyn Workspace,
-    request: Value,
-) -> Result<Value, (Value, String)> {
-    let Value::Object(mut request) = request else {
-        return Err((Value::Null, "expected a JSON object".to_owned()));
-    };
-    let id = request.remove("id").unwrap_or(Value::Null);
-    let fail = |what: String| Err((id.clone(), what));
-    let string_field = |name: &str, required: bool| match request.get(name) {
-        Some(Value::String(s)) => Ok(Some(s.as_str())),
-        None | Some(Value::Null) if !required => Ok(None),
-        None => Err(format!("missing field `{name}` (expected a string)")),
-        Some(other) => Err(format!("field `{name}`: expected a string, found {other}")),
-    };
-    let (category, complexity, task) = match (
-        string_field("category", true),
-        string_field("complexity", true),
-        string_field("task_description", false),
-    ) {
-        (Ok(Some(category)), Ok(Some(complexity)), Ok(task)) => {
-            (category, complexity, task.unwrap_or(""))
-        }
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return fail(e),
-        _ => return fail("missing field `category` or `complexity`".to_owned()),
-    };
-    let Some(deliverables) = request.get("deliverables") else {
-        return fail("missing field `deliverables` (any JSON value)".to_owned());
-    };
-    let scope_paths: Option<Vec<String>> = match request.get("scope_paths") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(items)) => match items
-            .iter()
-            .map(|v| v.as_str().map(str::to_owned))
-            .collect()
-        {
-            Some(paths) => Some(paths),
-            None => {
-                return fail(
-                    "field `scope_paths`: expected an array of strings or null".to_owned(),
-                );
-            }
-        },
-        Some(other) => {
-            return fail(format!(
-                "field `scope_paths`: expected an array of strings or null, found {other}"
-            ));
-        }
-    };
-    let input = EstimateInput {
-        deliverables,
-        category,
-        complexity,
-        scope_paths: scope_paths.as_deref(),
-        task_description: task,
-    };
-    let estimate = estimator.estimate(&input, workspace);
-    let budget = estimator.select_budget(&estimate, complexity);
-    Ok(Value::Object(result_object(Some(id), &estimate, budget)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn batch(input: &str) -> (bool, Vec<String>) {
-        let mut out = Vec::new();
-        let failed = process_batch(
-            &Estimator::v2_head(),
-            &EmptyWorkspace,
-            input.as_bytes(),
-            &mut out,
-        )
-        .expect("runs");
-        (
-            failed,
-            String::from_utf8(out)
-                .expect("utf-8")
-                .lines()
-                .map(str::to_owned)
-                .collect(),
-        )
-    }
-
-    #[test]
-    fn batch_results_keep_input_order_and_key_order() {
-        let (failed, lines) = batch(concat!(
-            r#"{"id": "a", "deliverables": ["Create src/autopack/new_module.py"], "category": "backend", "complexity": "medium"}"#,
-            "\n\n",
-            r#"{"id": 2, "deliverables": {"docs": ["BUILD_LOG.md"]}, "category": "docs", "complexity": "low", "scope_paths": ["a"], "task_description": null}"#,
-            "\n",
-        ));
-        assert!(!failed);
-        assert_eq!(
-            lines,
-            [
-                r#"{"id":"a","estimated_tokens":6500,"category":"backend","deliverable_count":1,"confidence":1.0,"breakdown":{"backend_new":2000},"selected_budget":12288}"#,
-                r#"{"id":2,"estimated_tokens":4205,"category":"doc_sot_update","deliverable_count":1,"confidence":0.7,"breakdown":{"sot_context_reconstruction":2200,"sot_write_entries":900,"sot_consistency_overhead":135},"selected_budget":9251}"#,
-            ]
-        );
-    }
-
-    #[test]
-    fn malformed_lines_report_and_processing_continues() {
-        let (failed, lines) = batch(concat!(
-            "{not json\n",
-            r#"{"id": 7, "deliverables": [], "complexity": "low"}"#,
-            "\n",
-            r#"{"id": 8, "deliverables": [], "category": "x", "complexity": "low", "scope_paths": [1]}"#,
-            "\n[1]\n",
-            r#"{"deliverables": null, "category": "backend", "complexity": "high"}"#,
-        ));
-        assert!(failed);
-        assert_eq!(lines.len(), 5);
-        assert!(
-            lines[0].starts_with(r#"{"id":null,"error":"line 1: invalid JSON"#),
-            "{}",
-            lines[0]
-        );
-        assert_eq!(
-            lines[1],
-            r#"{"id":7,"error":"line 2: missing field `category` (expected a string)"}"#
-        );
-        assert!(
-            lines[2].starts_with(r#"{"id":8,"error":"line 3: field `scope_paths`"#),
-            "{}",
-            lines[2]
-        );
-        assert_eq!(
-            lines[3],
-            r#"{"id":null,"error":"line 4: expected a JSON object"}"#
-        );
-        assert!(
-            lines[4].starts_with(r#"{"id":null,"estimated_tokens":16384,"#),
-            "{}",
-            lines[4]
-        );
-    }
 }

@@ -64,7 +64,10 @@ not json
         (Some("a"), Some(3424))
     );
     assert!(
-        lines[1]["error"].as_str().unwrap().starts_with("line 2: "),
+        lines[1]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("<stdin>:2: "),
         "{}",
         lines[1]
     );

@@ -34,9 +34,14 @@ impl<R: BufRead> CsvReader<R> {
     }
 
     /// The next logical record (a quoted field may span lines): `(first line number, cells)`.
+    ///
+    /// A quoted field is open exactly when the record holds an odd number of `"` (an escaped `""`
+    /// counts twice), so each line is scanned once and the record split once: linear time, however
+    /// many lines an unterminated quote swallows.
     fn next_record(&mut self) -> Option<Result<(u64, Vec<Cell>), ImportError>> {
         let mut text = String::new();
         let mut start = None;
+        let mut quote_open = false;
         loop {
             let Some((line_no, line)) = self.lines.next() else {
                 return start.map(|s| {
@@ -57,8 +62,11 @@ impl<R: BufRead> CsvReader<R> {
                     )));
                 }
             };
+            if start.is_none() && line.trim().is_empty() {
+                continue;
+            }
+            quote_open ^= line.bytes().filter(|&b| b == b'"').count() % 2 == 1;
             let first = match start {
-                None if line.trim().is_empty() => continue,
                 None => {
                     text = line;
                     *start.insert(line_no)
@@ -76,7 +84,7 @@ impl<R: BufRead> CsvReader<R> {
                     "record longer than the line limit",
                 )));
             }
-            if let Some(cells) = split_cells(&text) {
+            if !quote_open && let Some(cells) = split_cells(&text) {
                 return Some(Ok((first, cells)));
             }
         }

@@ -45,7 +45,7 @@ impl Record<'_> {
     fn text(&self, key: &str) -> Result<Option<String>, FieldError> {
         match self.value(key) {
             None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::String(s)) => storable_text(key, s).map(Some),
             Some(other) => Err(err(key, format!("expected a string, got {other}"))),
         }
     }
@@ -119,7 +119,35 @@ impl Record<'_> {
     }
 }
 
-/// Parses a stored complexity: only the canonical values are accepted (synonyms would change the bytes).
+/// The longest text value imported, in UTF-8 bytes. The export escapes every non-ASCII or control
+/// character (up to 6 output bytes per input byte), so with this bound any imported event exports to a line
+/// well under [`super::MAX_LINE_BYTES`] and re-imports; real values are identifiers of under 100 bytes.
+pub const MAX_TEXT_BYTES: usize = 4096;
+
+/// Text as a column stores it, refused here with the file and line when it could not round-trip: longer than
+/// [`MAX_TEXT_BYTES`], or holding a NUL character, which PostgreSQL cannot store (SQLite can, so without this
+/// check the backends would disagree).
+pub fn storable_text(field: &str, text: &str) -> Result<String, FieldError> {
+    if text.len() > MAX_TEXT_BYTES {
+        return Err(err(
+            field,
+            format!(
+                "{} bytes of text, more than the {MAX_TEXT_BYTES} a value may have",
+                text.len()
+            ),
+        ));
+    }
+    if text.contains('\0') {
+        return Err(err(
+            field,
+            "contains a NUL character (U+0000), which PostgreSQL text cannot store",
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+/// Parses a stored complexity: only the canonical values are accepted (synonyms would change the bytes),
+/// so the error lists only those.
 pub fn parse_complexity(field: &str, raw: &str) -> Result<Complexity, FieldError> {
     match Complexity::parse(raw) {
         Ok(c) if c.as_str() == raw => Ok(c),
@@ -127,7 +155,10 @@ pub fn parse_complexity(field: &str, raw: &str) -> Result<Complexity, FieldError
             field,
             format!("{raw:?} is a synonym of {c}: expected one of low, medium, high, maintenance"),
         )),
-        Err(e) => Err(err(field, e.to_string())),
+        Err(_) => Err(err(
+            field,
+            format!("unknown complexity {raw:?}: expected one of low, medium, high, maintenance"),
+        )),
     }
 }
 

@@ -6,7 +6,7 @@ use tel_core::{
     Complexity, DocFeatures, EventMetrics, SotFields, TelemetryEvent, Timestamp, UsageKind,
 };
 
-use super::decode::{FieldError, parse_complexity};
+use super::decode::{FieldError, parse_complexity, storable_text};
 use super::lines::Lines;
 use super::{ImportError, Record};
 
@@ -210,7 +210,7 @@ fn parse_v2(fields: &str, timestamp: Timestamp) -> Result<TelemetryEvent, FieldE
     let stop_reason = if fallback {
         None
     } else {
-        py_optional(get("stop_reason"))
+        py_optional(&storable_text("stop_reason", get("stop_reason"))?)
     };
     let truncated = if fallback {
         false
@@ -224,7 +224,7 @@ fn parse_v2(fields: &str, timestamp: Timestamp) -> Result<TelemetryEvent, FieldE
     };
     Ok(log_event(LogValues {
         timestamp,
-        category: get("category").to_owned(),
+        category: storable_text("category", get("category"))?,
         complexity: parse_complexity("complexity", get("complexity"))?,
         deliverable_count: count("deliverables", get("deliverables"))?,
         predicted: count("predicted_output", get("predicted_output"))?,
@@ -233,7 +233,7 @@ fn parse_v2(fields: &str, timestamp: Timestamp) -> Result<TelemetryEvent, FieldE
         success: py_bool("success", get("success"))?.unwrap_or(false),
         truncated,
         stop_reason,
-        model: get("model").to_owned(),
+        model: storable_text("model", get("model"))?,
         usage_kind: if fallback {
             UsageKind::Total
         } else {

@@ -4,7 +4,7 @@
 
 mod csv;
 mod decode;
-mod lines;
+pub(crate) mod lines;
 mod log;
 mod ndjson;
 
