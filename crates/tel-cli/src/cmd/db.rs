@@ -2,9 +2,12 @@
 
 use std::time::Duration;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 use tel_store::env::process_env;
-use tel_store::{ConnectOptions, DatabaseUrl, DbConn, Spool, connect, resolve_database_url};
+use tel_store::{
+    ConnectOptions, DatabaseUrl, DbConn, MigrateAction, Spool, connect, migrate, migration_state,
+    resolve_database_url,
+};
 
 use crate::cli::DbArgs;
 
@@ -39,4 +42,26 @@ impl DbArgs {
             ),
         })
     }
+}
+
+/// Creates the schema of a new, empty database; refuses one that exists but is not migrated, so that
+/// a legacy database is never adopted as a side effect of importing or generating data.
+pub(crate) fn prepare_schema(conn: &mut DbConn) -> anyhow::Result<()> {
+    let state = migration_state(conn)?;
+    if state.pending.is_empty() && !state.legacy {
+        return Ok(());
+    }
+    if state.applied.is_empty() && !state.legacy {
+        migrate(conn, MigrateAction::Apply)?;
+        return Ok(());
+    }
+    bail!(
+        "the schema is not up to date ({} pending migrations{}): run `tel migrate` first",
+        state.pending.len(),
+        if state.legacy {
+            ", legacy database"
+        } else {
+            ""
+        }
+    )
 }

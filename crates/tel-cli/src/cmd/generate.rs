@@ -12,11 +12,10 @@ use indicatif::ProgressBar;
 use tel_core::TelemetryEvent;
 use tel_replay::export::{ExportFormat, ExportWriter};
 use tel_replay::generate::{GenerateConfig, generate};
-use tel_store::{
-    DbConn, InsertOptions, InsertSummary, MigrateAction, insert_events, migrate, migration_state,
-};
+use tel_store::{DbConn, InsertOptions, InsertSummary, insert_events};
 
 use crate::cli::{DbArgs, GlobalArgs};
+use crate::cmd::db::prepare_schema;
 use crate::cmd::progress;
 
 /// `--help` examples.
@@ -128,28 +127,6 @@ fn write_ndjson(
     }
     writer.finish()?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Creates the schema of a new, empty database; refuses one that exists but is not migrated, so that
-/// a legacy database is never adopted as a side effect of generating data.
-fn prepare_schema(conn: &mut DbConn) -> anyhow::Result<()> {
-    let state = migration_state(conn)?;
-    if state.pending.is_empty() && !state.legacy {
-        return Ok(());
-    }
-    if state.applied.is_empty() && !state.legacy {
-        migrate(conn, MigrateAction::Apply)?;
-        return Ok(());
-    }
-    bail!(
-        "the schema is not up to date ({} pending migrations{}): run `tel migrate` first",
-        state.pending.len(),
-        if state.legacy {
-            ", legacy database"
-        } else {
-            ""
-        }
-    )
 }
 
 /// Inserts the stream in batches of [`DB_BATCH`], one transaction each, creating run and phase rows.

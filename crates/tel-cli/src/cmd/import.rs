@@ -14,13 +14,16 @@ use tel_replay::import::{EventReader, ImportError, ImportFormat, ImportOptions, 
 use tel_store::{InsertOptions, InsertSummary, insert_events};
 
 use crate::cli::{DbArgs, GlobalArgs};
+use crate::cmd::db::prepare_schema;
 use crate::cmd::progress;
 
 /// `--help` examples.
 pub const EXAMPLES: &str = "Examples:
   tel import telemetry.ndjson                  # an original or extended export; again = \"0 new\"
   tel import exports/*.csv --skip-invalid      # import the valid rows, report the others
-  tel import --format log --include-v1 autopack-executor.log";
+  tel import --format log --include-v1 autopack-executor.log
+
+A new, empty database gets the schema; an existing one must be up to date (tel migrate).";
 
 /// Events per INSERT batch: bounds memory however large the input is.
 const BATCH_EVENTS: usize = 1000;
@@ -122,6 +125,7 @@ pub fn run(args: &ImportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         ..InsertOptions::EXACT
     };
     let (url, mut conn) = args.db.open()?;
+    prepare_schema(&mut conn).with_context(|| format!("database {url}"))?;
     conn.enlarge_cache_for_bulk_writes()?;
     let progress = progress::events("import", Some(summary.events), global.quiet);
     let stored = conn
@@ -152,16 +156,14 @@ pub fn run(args: &ImportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             flush(&mut batch)?;
             Ok(total)
         })
-        .with_context(|| {
-            format!("cannot import into {url}; nothing was imported (a new database must be migrated first: tel migrate)")
-        })?;
+        .with_context(|| format!("cannot import into {url}; nothing was imported"))?;
     summary.inserted = stored.inserted;
     summary.duplicates = stored.duplicates;
 
     if args.json {
-        println!("{}", serde_json::to_string(&summary)?);
+        outln!("{}", serde_json::to_string(&summary)?)?;
     } else if !global.quiet {
-        println!(
+        outln!(
             "{} new, {} already present ({} events read from {} file(s); {} invalid, {} skipped lines)",
             summary.inserted,
             summary.duplicates,
@@ -169,7 +171,7 @@ pub fn run(args: &ImportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             summary.files,
             summary.invalid_lines,
             summary.skipped_lines
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

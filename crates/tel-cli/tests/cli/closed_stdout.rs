@@ -39,8 +39,19 @@ fn closed_stdout_is_success_not_a_panic_for_every_printing_command() {
         "t.db",
     ];
     assert!(tel_at(dir.path(), &generate).status.success());
+    let ndjson = [
+        "generate",
+        "--events",
+        "50",
+        "--seed",
+        "2",
+        "--output",
+        "more.ndjson",
+    ];
+    assert!(tel_at(dir.path(), &ndjson).status.success());
     let db = ["--database-url", "t.db"];
-    let commands: [&[&str]; 14] = [
+    let commands: [&[&str]; 15] = [
+        &["import", "more.ndjson"],
         &["status"],
         &["migrate", "--status"],
         &["replay"],

@@ -332,3 +332,44 @@ fn extended_csv_and_the_build132_log_import_through_the_cli() {
     let summary: serde_json::Value = serde_json::from_slice(&imported.stdout).unwrap();
     assert_eq!(summary["inserted"], 14);
 }
+
+#[test]
+fn import_into_a_new_database_creates_its_schema_and_refuses_an_unmigrated_legacy_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("events.ndjson");
+    let generate = crate::support::tel_at(
+        dir.path(),
+        &["generate", "--events", "20", "--output", "events.ndjson"],
+    );
+    assert!(generate.status.success());
+    let fresh = dir.path().join("fresh.db");
+    let out = tel(&fresh, &["import", input.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("20 new"));
+    let Some(real) = real_data() else {
+        return;
+    };
+    let legacy = dir.path().join("legacy.db");
+    std::fs::copy(real.join("autopack-legacy-2025-12-24.db"), &legacy).unwrap();
+    let out = tel(&legacy, &["import", input.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("legacy database") && stderr.contains("tel migrate"),
+        "{stderr}"
+    );
+    // Not adopted as a side effect; adopted on purpose, it holds its 28 rows alone.
+    let status = String::from_utf8_lossy(&tel(&legacy, &["status"]).stdout).into_owned();
+    assert!(
+        status.contains("legacy database not yet adopted")
+            && status.contains("pending migrations: 8"),
+        "{status}"
+    );
+    assert!(tel(&legacy, &["migrate"]).status.success());
+    let export = tel(&legacy, &["export"]);
+    assert_eq!(String::from_utf8_lossy(&export.stdout).lines().count(), 28);
+}
