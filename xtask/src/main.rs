@@ -5,6 +5,7 @@ mod pg;
 mod regress;
 mod reliability;
 mod slow;
+mod tel;
 mod tidy;
 
 use std::process::{Command, ExitCode};

@@ -3,13 +3,15 @@
 //! server is never disturbed. Every event must end in the database exactly once.
 
 use std::io::{BufRead as _, BufReader, Write as _};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail, ensure};
 
 use crate::pg::{Cluster, ClusterGuard};
+
+use crate::tel::Tel;
 
 /// Events of the recording loop; PostgreSQL stops after the first third and restarts after the second.
 const RECORDED: usize = 900;
@@ -41,52 +43,6 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-/// The `tel` binary.
-struct Tel(PathBuf);
-
-impl Tel {
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(&self.0);
-        command
-            .args(args)
-            .env_remove("TEL_DATABASE_URL")
-            .env_remove("DATABASE_URL");
-        command
-    }
-
-    /// Runs `tel ARGS` and returns stdout; fails when tel fails.
-    fn run(&self, args: &[&str]) -> anyhow::Result<String> {
-        let output = self
-            .command(args)
-            .output()
-            .with_context(|| format!("cannot run tel {}", args.join(" ")))?;
-        ensure!(
-            output.status.success(),
-            "tel {} failed with {}: {}",
-            args.join(" "),
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        );
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-    }
-
-    /// Runs `tel ARGS --json` and parses its output.
-    fn json(&self, args: &[&str]) -> anyhow::Result<serde_json::Value> {
-        let mut all = args.to_vec();
-        all.push("--json");
-        let stdout = self.run(&all)?;
-        serde_json::from_str(&stdout).with_context(|| format!("tel {}: not JSON", all.join(" ")))
-    }
-
-    /// Events stored in `url`.
-    fn events_in(&self, url: &str) -> anyhow::Result<u64> {
-        let status = self.json(&["status", "--database-url", url])?;
-        status["row_counts"]["token_estimation_v2_events"]
-            .as_u64()
-            .context("tel status --json has no event count")
-    }
 }
 
 /// One event in `tel record`'s JSON form with a unique phase id.

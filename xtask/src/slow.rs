@@ -4,12 +4,14 @@
 //! `TEL_FUZZ_CASES=100000`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, bail, ensure};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
+
+use crate::tel::Tel;
 
 /// Events of the crash test's import.
 const EVENTS: u64 = 1_000_000;
@@ -21,7 +23,7 @@ const FUZZ_CASES: &str = "100000";
 /// Runs the crash test (`seed` picks the kill point; default: from the clock) and the fuzz tests.
 pub fn run(root: &Path, seed: Option<u64>) -> anyhow::Result<()> {
     crate::cargo(&["build", "--release", "--quiet", "-p", "tel-cli"])?;
-    let tel = root.join("target/release/tel");
+    let tel = Tel(root.join("target/release/tel"));
     let work = root.join("target/slow");
     if work.exists() {
         std::fs::remove_dir_all(&work)
@@ -42,30 +44,9 @@ fn clock_seed() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
-/// `tel ARGS` (release build); fails when tel fails, returns stdout.
-fn tel(binary: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let output = Command::new(binary)
-        .args(args)
-        .env_remove("TEL_DATABASE_URL")
-        .env_remove("DATABASE_URL")
-        .output()
-        .with_context(|| format!("cannot run tel {}", args.join(" ")))?;
-    ensure!(
-        output.status.success(),
-        "tel {} failed with {}: {}",
-        args.join(" "),
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-}
-
 /// `tel import --json` of `input` into `db`: (inserted, duplicates).
-fn import(binary: &Path, input: &str, db: &str) -> anyhow::Result<(u64, u64)> {
-    let out = tel(
-        binary,
-        &["import", "--quiet", "--json", input, "--database-url", db],
-    )?;
+fn import(tel: &Tel, input: &str, db: &str) -> anyhow::Result<(u64, u64)> {
+    let out = tel.run(&["import", "--quiet", "--json", input, "--database-url", db])?;
     let summary: serde_json::Value = serde_json::from_str(&out)?;
     let field = |name: &str| {
         summary[name]
@@ -102,7 +83,7 @@ fn event_count(conn: &mut SqliteConnection) -> anyhow::Result<i64> {
     Ok(rows.first().map_or(0, |r| r.n))
 }
 
-fn kill_during_import(binary: &Path, work: &Path, seed: u64) -> anyhow::Result<()> {
+fn kill_during_import(tel: &Tel, work: &Path, seed: u64) -> anyhow::Result<()> {
     let path = |name: &str| -> anyhow::Result<(PathBuf, String)> {
         let path = work.join(name);
         let text = path
@@ -118,12 +99,9 @@ fn kill_during_import(binary: &Path, work: &Path, seed: u64) -> anyhow::Result<(
 
     let started = Instant::now();
     let events = EVENTS.to_string();
-    tel(
-        binary,
-        &[
-            "generate", "--events", &events, "--seed", "1", "--output", &input,
-        ],
-    )?;
+    tel.run(&[
+        "generate", "--events", &events, "--seed", "1", "--output", &input,
+    ])?;
     eprintln!(
         "xtask: slow: generated {EVENTS} events in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -131,33 +109,30 @@ fn kill_during_import(binary: &Path, work: &Path, seed: u64) -> anyhow::Result<(
 
     // How long the insert phase (after the validation pass) takes, extrapolated from a tenth.
     let sample_events = SAMPLE_EVENTS.to_string();
-    tel(
-        binary,
-        &[
-            "generate",
-            "--events",
-            &sample_events,
-            "--seed",
-            "1",
-            "--output",
-            &sample,
-        ],
-    )?;
-    tel(binary, &["migrate", "--database-url", &sample_db])?;
-    let mut timing = spawn_import(binary, &sample, &sample_db)?;
+    tel.run(&[
+        "generate",
+        "--events",
+        &sample_events,
+        "--seed",
+        "1",
+        "--output",
+        &sample,
+    ])?;
+    tel.run(&["migrate", "--database-url", &sample_db])?;
+    let mut timing = spawn_import(tel, &sample, &sample_db)?;
     let writing = wait_for_writes(&sample_db_path, &mut timing)?;
     timing.wait()?;
     let estimate = writing.elapsed() * (EVENTS / SAMPLE_EVENTS) as u32;
     std::fs::remove_file(&sample_db_path).ok();
 
-    tel(binary, &["migrate", "--database-url", &db])?;
+    tel.run(&["migrate", "--database-url", &db])?;
     let kill_after = Duration::from_nanos(splitmix(seed) % estimate.as_nanos().max(1) as u64);
     eprintln!(
         "xtask: slow: insert phase of {EVENTS} events estimated at {:.1} s; seed {seed}: kill -9 {:.2} s into it",
         estimate.as_secs_f64(),
         kill_after.as_secs_f64()
     );
-    let mut child = spawn_import(binary, &input, &db)?;
+    let mut child = spawn_import(tel, &input, &db)?;
     wait_for_writes(&db_path, &mut child)?;
     std::thread::sleep(kill_after);
     let finished_first = child.try_wait()?.is_some();
@@ -171,9 +146,9 @@ fn kill_during_import(binary: &Path, work: &Path, seed: u64) -> anyhow::Result<(
     );
 
     let rerun = Instant::now();
-    let (inserted, duplicates) = import(binary, &input, &db)?;
+    let (inserted, duplicates) = import(tel, &input, &db)?;
     let rerun_seconds = rerun.elapsed().as_secs_f64();
-    let (again, skipped) = import(binary, &input, &db)?;
+    let (again, skipped) = import(tel, &input, &db)?;
     let stored = check_database(&db_path)?;
     eprintln!(
         "reliability: kill -9 of tel import ({EVENTS} events, SQLite) {:.2} s into its transaction, WAL {:.0} MB{}: integrity_check ok, {after_kill} events after the kill; re-import wrote {inserted} (skipped {duplicates}) in {rerun_seconds:.1} s, again {again} (skipped {skipped}); in database {stored}",
@@ -193,11 +168,8 @@ fn kill_during_import(binary: &Path, work: &Path, seed: u64) -> anyhow::Result<(
 }
 
 /// `tel import --quiet INPUT --database-url DB`, output discarded.
-fn spawn_import(binary: &Path, input: &str, db: &str) -> anyhow::Result<Child> {
-    Command::new(binary)
-        .args(["import", "--quiet", input, "--database-url", db])
-        .env_remove("TEL_DATABASE_URL")
-        .env_remove("DATABASE_URL")
+fn spawn_import(tel: &Tel, input: &str, db: &str) -> anyhow::Result<Child> {
+    tel.command(&["import", "--quiet", input, "--database-url", db])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

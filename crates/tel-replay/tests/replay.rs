@@ -39,3 +39,6 @@ mod fuzz_inputs;
 mod hostile;
 #[path = "replay/hostile_regressions.rs"]
 mod hostile_regressions;
+
+#[path = "../../../tests/support/fuzz.rs"]
+mod fuzz;

@@ -17,3 +17,6 @@ mod recorder;
 mod repository;
 #[path = "store/spool.rs"]
 mod spool;
+
+#[path = "../../../tests/support/fuzz.rs"]
+mod fuzz;

@@ -9,8 +9,9 @@ use tel_replay::import::ImportFormat;
 use tel_replay::legacy_log::parse_legacy_line;
 
 use crate::export::export_bytes;
+use crate::fuzz::fuzz_config;
 use crate::hostile::{byte_mutations, check_reader, hostile_json, hostile_word, mutate_bytes};
-use crate::support::{fuzz_config, rich_event};
+use crate::support::rich_event;
 
 /// A record as `(key, value text)` pairs, in order.
 type Fields = Vec<(String, String)>;

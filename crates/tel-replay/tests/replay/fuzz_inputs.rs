@@ -8,8 +8,8 @@ use tel_core::estimator::{EmptyWorkspace, EstimateInput, Estimator, Profile};
 use tel_replay::batch::run_batch;
 use tel_replay::coefficients::{parse_coefficients, render_coefficients};
 
+use crate::fuzz::fuzz_config;
 use crate::hostile::{HOSTILE_WORDS, byte_mutations, hostile_json, line_count, mutate_bytes};
-use crate::support::fuzz_config;
 
 const REQUESTS: [&str; 2] = [
     r#"{"id": "a", "deliverables": ["Create src/autopack/new_module.py"], "category": "backend", "complexity": "medium"}"#,

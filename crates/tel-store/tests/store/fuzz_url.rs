@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 use tel_store::{DatabaseUrl, redact_url};
 
-use crate::fixture::fuzz_config;
+use crate::fuzz::fuzz_config;
 
 /// Passwords as users type them, raw URL delimiters included; `Pw9` marks them so no other part matches.
 fn password() -> impl Strategy<Value = String> {
