@@ -32,3 +32,6 @@ mod hostile_input;
 mod reliability;
 #[path = "cli/security.rs"]
 mod security;
+
+#[path = "../../../tests/support/real_data.rs"]
+mod real_data;

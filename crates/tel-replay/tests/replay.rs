@@ -42,3 +42,6 @@ mod hostile_regressions;
 
 #[path = "../../../tests/support/fuzz.rs"]
 mod fuzz;
+
+#[path = "../../../tests/support/real_data.rs"]
+mod real_data;

@@ -1,6 +1,6 @@
 //! Running the `tel` binary in a test: a chosen working directory and a clean database environment.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 /// Runs `tel ARGS` in `dir` with `env` set; the caller's database URL variables and telemetry flag are removed.
@@ -34,13 +34,4 @@ pub fn tel_db(db: &Path, args: &[&str]) -> Output {
     tel_here(&all)
 }
 
-/// `../shared/real-data` beside the workspace, or `None` after printing the skip line when it is absent.
-pub fn real_data() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/real-data");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: real data not found");
-        None
-    }
-}
+pub use crate::real_data::real_data;

@@ -1,7 +1,5 @@
 //! Shared test support: the real-data directory, the legacy snapshot's rows, SHA-256, a sample event.
 
-use std::path::PathBuf;
-
 use sha2::{Digest, Sha256};
 use tel_core::{Complexity, DocFeatures, SotFields, TelemetryEvent, Timestamp};
 use tel_store::{
@@ -9,16 +7,7 @@ use tel_store::{
     for_each_event, migrate,
 };
 
-/// `../shared/real-data` next to the workspace, when present (tests skip otherwise).
-pub fn real_data() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/real-data");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: real data not found");
-        None
-    }
-}
+pub use crate::real_data::real_data;
 
 /// Lower-case hex SHA-256.
 pub fn sha256(bytes: &[u8]) -> String {
