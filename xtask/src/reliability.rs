@@ -165,12 +165,14 @@ fn import_survives_a_server_stop(
         .stderr(Stdio::piped())
         .spawn()
         .context("cannot start tel import")?;
-    // Wait until the import's transaction is open on the server, then stop the server.
+    // Wait until the import's transaction is inserting on the server (not the schema check before it),
+    // then stop the server.
     let started = Instant::now();
     loop {
         let open = cluster.psql(
             admin_url,
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = 'tel_import' AND xact_start IS NOT NULL",
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = 'tel_import' AND xact_start IS NOT NULL \
+             AND query ILIKE 'INSERT%'",
         )?;
         if open != "0" {
             break;
