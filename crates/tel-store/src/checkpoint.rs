@@ -1,12 +1,13 @@
 //! WAL checkpoints off the recorder's path: the builder's call never waits for one.
 //!
 //! SQLite's automatic checkpoint runs inside the commit that crosses its threshold, and with it two
-//! fsyncs: one record in ~150 paid several milliseconds (docs/PERFORMANCE.md). A background thread with
-//! a connection of its own runs a PASSIVE checkpoint (it never blocks writers) whenever the WAL has
-//! grown past SQLite's default threshold. The recorder's connection keeps an automatic checkpoint only
-//! as a backstop, at four times the default: a writer that records without pause can outrun the
-//! background checkpoint (the WAL restarts only once every frame is copied back), and the backstop
-//! bounds the WAL then. Other connections (import, replay) keep SQLite's defaults.
+//! fsyncs: one record in ~150 paid several milliseconds (docs/PERFORMANCE.md). The recorder's connection
+//! turns it off; a background thread with a connection of its own runs a PASSIVE checkpoint (it never
+//! blocks writers) whenever the WAL has grown past SQLite's default threshold. A writer that records
+//! without pause can outrun it (the WAL restarts only once every frame is copied back), so past four times
+//! that size the recorder restarts the WAL itself, once, on its own connection: the WAL stays bounded.
+//! The recorder's connection also truncates the WAL file when the WAL restarts, so the file's size is
+//! the WAL's. Other connections (import, replay) keep SQLite's defaults.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -17,15 +18,18 @@ use crate::conn::{ConnectOptions, DbConn, connect};
 use crate::error::{QueryContext as _, StoreError};
 use crate::url::DatabaseUrl;
 
-/// The WAL size that asks for a checkpoint: SQLite's default (1,000 pages of 4 KiB).
+/// The WAL size that asks for a background checkpoint: SQLite's default (1,000 pages of 4 KiB).
 pub(crate) const WAL_CHECKPOINT_BYTES: u64 = 1000 * 4096;
 
-/// Raises the automatic checkpoint of `conn` (SQLite only) to the backstop: [`Checkpointer`] runs
-/// the regular ones.
+/// The WAL size at which the recorder restarts the WAL itself: the background checkpoint fell behind.
+pub(crate) const WAL_BACKSTOP_BYTES: u64 = 4 * WAL_CHECKPOINT_BYTES;
+
+/// Turns off the automatic checkpoint of `conn` (SQLite only), and has the WAL file truncated when the
+/// WAL restarts: [`Checkpointer`] takes over.
 pub(crate) fn defer_auto_checkpoint(conn: &mut DbConn) -> Result<(), StoreError> {
     match conn {
         DbConn::Sqlite(c) => c
-            .batch_execute("PRAGMA wal_autocheckpoint = 4000;")
+            .batch_execute("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 0;")
             .context("defer automatic WAL checkpoints"),
         DbConn::Pg(_) => Ok(()),
     }
@@ -55,12 +59,17 @@ impl Checkpointer {
         })
     }
 
-    /// Asks for a checkpoint when the WAL is past [`WAL_CHECKPOINT_BYTES`]; never blocks (a request
-    /// already pending covers this one).
-    pub(crate) fn request_if_due(&self) {
-        if std::fs::metadata(&self.wal).is_ok_and(|m| m.len() >= WAL_CHECKPOINT_BYTES) {
-            // Full: a request is pending already. Disconnected: the thread is gone; other
-            // connections' automatic checkpoints and the last close still bound the WAL.
+    /// After a write on `conn`: past [`WAL_BACKSTOP_BYTES`] restarts the WAL on `conn` (rare: only a
+    /// writer without pauses gets there); past [`WAL_CHECKPOINT_BYTES`] asks the thread for a checkpoint
+    /// without blocking (a request already pending covers this one).
+    pub(crate) fn after_write(&self, conn: &mut DbConn) {
+        let wal = std::fs::metadata(&self.wal).map_or(0, |m| m.len());
+        if wal >= WAL_BACKSTOP_BYTES {
+            // A failure (a reader holding the WAL past the busy timeout) is retried after the next write.
+            let _ = checkpoint_on(conn, "PRAGMA wal_checkpoint(RESTART);");
+        } else if wal >= WAL_CHECKPOINT_BYTES {
+            // Full: a request is pending already. Disconnected: the thread is gone; the backstop
+            // still bounds the WAL.
             let _ = self.requests.try_send(());
         }
     }
@@ -75,10 +84,16 @@ fn serve(url: &DatabaseUrl, options: &ConnectOptions, pending: &Receiver<()>) {
 }
 
 fn checkpoint(url: &DatabaseUrl, options: &ConnectOptions) -> Result<(), StoreError> {
-    match connect(url, options)? {
-        DbConn::Sqlite(mut c) => c
-            .batch_execute("PRAGMA wal_checkpoint(PASSIVE);")
-            .context("checkpoint the WAL"),
+    checkpoint_on(
+        &mut connect(url, options)?,
+        "PRAGMA wal_checkpoint(PASSIVE);",
+    )
+}
+
+/// Runs one of the constant `wal_checkpoint` pragmas on an SQLite connection.
+fn checkpoint_on(conn: &mut DbConn, pragma: &'static str) -> Result<(), StoreError> {
+    match conn {
+        DbConn::Sqlite(c) => c.batch_execute(pragma).context("checkpoint the WAL"),
         DbConn::Pg(_) => Ok(()),
     }
 }

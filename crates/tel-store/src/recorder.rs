@@ -224,14 +224,13 @@ impl Recorder {
                 location: url.to_string(),
             });
         }
-        *slot = Some(open);
-        drop(slot);
         let checkpointer = self
             .checkpointer
             .get_or_init(|| Checkpointer::start(url, &self.config.connect));
         if let Some(checkpointer) = checkpointer {
-            checkpointer.request_if_due();
+            checkpointer.after_write(&mut open.conn);
         }
+        *slot = Some(open);
         Ok(event_id)
     }
 }

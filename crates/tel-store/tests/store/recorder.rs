@@ -312,10 +312,11 @@ fn recorder_checkpoints_keep_the_wal_bounded_without_pauses_between_records() {
     assert_eq!(db.events().len(), records as usize);
     let wal = db.url.sqlite_path().unwrap().with_extension("db-wal");
     let wal_bytes = std::fs::metadata(&wal).map_or(0, |m| m.len());
-    // Without any checkpoint these records write ≈ 40 KB of WAL each (≈ 120 MB); the backstop is
-    // 4,000 pages (≈ 16 MB) and a checkpoint may lag one backstop behind.
+    // Without the backstop these records write ≈ 130 MB of WAL (measured); the recorder restarts the
+    // WAL at 16 MiB whatever the background checkpoint managed (a restart that meets a running
+    // background checkpoint is retried after the next write, hence the margin).
     assert!(
-        wal_bytes < 40 << 20,
+        wal_bytes < 32 << 20,
         "{} is {wal_bytes} bytes",
         wal.display()
     );
