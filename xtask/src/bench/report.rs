@@ -7,6 +7,8 @@ use std::process::Command;
 
 use anyhow::{Context as _, bail};
 
+use tel_replay::report::format::count;
+
 use super::measure::Sample;
 
 /// Start of the generated section.
@@ -146,11 +148,11 @@ impl Report {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} |",
-                thousands(c.events),
+                count(c.events),
                 c.task,
                 seconds(c.tel.wall.as_secs_f64()),
                 seconds(c.tel.cpu.as_secs_f64()),
-                thousands((c.events as f64 / c.tel.wall.as_secs_f64()).round() as u64),
+                count((c.events as f64 / c.tel.wall.as_secs_f64()).round() as u64),
                 mebibytes(c.tel.max_rss_kib),
                 c.anchor_name,
                 seconds(c.anchor.wall.as_secs_f64()),
@@ -163,7 +165,7 @@ impl Report {
             out,
             "\nRecorder: {} single-event `Recorder::record` calls on a fresh SQLite database (WAL, synchronous \
              NORMAL): p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms.",
-            thousands(r.records),
+            count(r.records),
             r.p50_us / 1000.0,
             r.p99_us / 1000.0,
             r.max_us / 1000.0
@@ -194,19 +196,6 @@ pub fn replace_between_markers(doc: &Path, section: &str) -> anyhow::Result<()> 
     std::fs::write(doc, updated).with_context(|| format!("cannot write {}", doc.display()))
 }
 
-/// `1234567` as `1,234,567`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
 /// Seconds with three significant decimals.
 fn seconds(s: f64) -> String {
     if s < 1.0 {
@@ -224,13 +213,6 @@ fn mebibytes(kib: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn thousands_groups_digits_by_three() {
-        assert_eq!(thousands(1_000_000), "1,000,000");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(12_345), "12,345");
-    }
 
     #[test]
     fn recorder_line_parses_every_figure() {
