@@ -1,17 +1,12 @@
 //! Every command that prints to stdout ends quietly with exit 0 when its reader has gone (`tel … | head`).
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use crate::support::tel_at;
+use crate::support::{tel_at, tel_command};
 
 /// Runs `tel ARGS` in `dir` with stdout a pipe whose reading end is closed before tel writes.
 fn run_with_closed_stdout(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tel"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("TEL_DATABASE_URL")
-        .env_remove("DATABASE_URL")
-        .env_remove("TELEMETRY_DB_ENABLED")
+    let mut child = tel_command(dir, args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

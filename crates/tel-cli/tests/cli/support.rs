@@ -3,14 +3,21 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// Runs `tel ARGS` in `dir` with `env` set; the caller's database URL variables and telemetry flag are removed.
-pub fn tel_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tel"))
+/// `tel ARGS` in `dir`, without the caller's database URL variables and telemetry flag.
+pub fn tel_command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tel"));
+    command
         .args(args)
         .current_dir(dir)
         .env_remove("TEL_DATABASE_URL")
         .env_remove("DATABASE_URL")
-        .env_remove("TELEMETRY_DB_ENABLED")
+        .env_remove("TELEMETRY_DB_ENABLED");
+    command
+}
+
+/// Runs `tel ARGS` in `dir` with `env` set; the caller's database URL variables and telemetry flag are removed.
+pub fn tel_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    tel_command(dir, args)
         .envs(env.iter().copied())
         .output()
         .expect("the tel binary runs")
