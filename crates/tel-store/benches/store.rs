@@ -7,13 +7,15 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput};
 use diesel::connection::SimpleConnection as _;
 use diesel::{Connection as _, PgConnection};
-use tel_core::{
-    Complexity, DocFeatures, EventDraft, SotFields, TelExtras, TelemetryEvent, Timestamp,
-};
+use tel_core::{TelemetryEvent, Timestamp};
 use tel_store::{
     ConnectOptions, DatabaseUrl, DbConn, EventQuery, InsertOptions, MigrateAction, StoreError,
     connect, for_each_event, insert_events, migrate,
 };
+
+#[path = "support/typical_draft.rs"]
+mod typical_draft;
+use typical_draft::typical_draft;
 
 /// Events per inserted batch (the import's batch size).
 const BATCH: usize = 1000;
@@ -30,33 +32,7 @@ fn events(n: usize, offset: usize) -> Vec<TelemetryEvent> {
     let start = Timestamp::parse("2026-01-01 00:00:00").expect("valid timestamp");
     (offset..offset + n)
         .map(|i| {
-            let draft = EventDraft {
-                run_id: ["run-", &(i / 10).to_string()].concat(),
-                phase_id: ["p", &(i % 10).to_string(), "-implementation"].concat(),
-                category: "implementation".to_owned(),
-                complexity: Complexity::Medium,
-                deliverables: [
-                    "src/a.py",
-                    "src/b.py",
-                    "tests/test_a.py",
-                    "docs/A.md",
-                    "README.md",
-                ]
-                .map(str::to_owned)
-                .to_vec(),
-                predicted_output_tokens: 5200,
-                actual_output_tokens: 500 + (i % 7000) as i64,
-                selected_budget: 8192,
-                success: true,
-                truncated: i % 9 == 0,
-                stop_reason: Some("end_turn".to_owned()),
-                model: "claude-sonnet-4-5".to_owned(),
-                is_truncated_output: None,
-                doc_features: DocFeatures::default(),
-                sot: SotFields::default(),
-                actual_max_tokens: Some(8192),
-                extras: TelExtras::default(),
-            };
+            let draft = typical_draft(i, 10);
             let at = Timestamp::from_unix_micros(start.unix_micros() + i as i64 * 60_000_000);
             draft
                 .into_event(at, &Default::default())

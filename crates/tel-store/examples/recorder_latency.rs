@@ -4,10 +4,13 @@
 
 use std::time::{Duration, Instant};
 
-use tel_core::{Complexity, DocFeatures, EventDraft, SotFields, TelExtras};
 use tel_store::{
     ConnectOptions, DatabaseUrl, RecordOutcome, Recorder, RecorderConfig, Spool, ValidityGuard,
 };
+
+#[path = "../benches/support/typical_draft.rs"]
+mod typical_draft;
+use typical_draft::typical_draft;
 
 fn main() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
@@ -27,7 +30,7 @@ fn main() -> Result<(), String> {
     });
     let mut latencies: Vec<Duration> = Vec::with_capacity(records);
     for i in 0..records {
-        let draft = draft(i);
+        let draft = typical_draft(i, 20);
         let start = Instant::now();
         let outcome = recorder.record(draft);
         latencies.push(start.elapsed());
@@ -45,35 +48,4 @@ fn main() -> Result<(), String> {
         at(1.0)
     );
     Ok(())
-}
-
-/// A typical builder call: one run per 20 phases, five deliverables, distinct actuals.
-fn draft(i: usize) -> EventDraft {
-    EventDraft {
-        run_id: ["bench-run-", &(i / 20).to_string()].concat(),
-        phase_id: ["p", &(i % 20).to_string(), "-implementation"].concat(),
-        category: "implementation".to_owned(),
-        complexity: Complexity::Medium,
-        deliverables: [
-            "src/a.py",
-            "src/b.py",
-            "tests/test_a.py",
-            "docs/A.md",
-            "Modify README.md",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-        predicted_output_tokens: 5200,
-        actual_output_tokens: 1000 + (i % 4000) as i64,
-        selected_budget: 8192,
-        success: true,
-        truncated: false,
-        stop_reason: Some("end_turn".to_owned()),
-        model: "claude-sonnet-4-5".to_owned(),
-        is_truncated_output: None,
-        doc_features: DocFeatures::default(),
-        sot: SotFields::default(),
-        actual_max_tokens: Some(8192),
-        extras: TelExtras::default(),
-    }
 }
