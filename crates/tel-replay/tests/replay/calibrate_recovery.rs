@@ -10,18 +10,26 @@
 //!   with a per-event error that no coefficient can remove.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use tel_core::TelemetryEvent;
 use tel_core::estimator::{Estimator, Profile};
 use tel_replay::calibrate::events::{Prepared, apply_model, prior_model};
-use tel_replay::calibrate::{CvConfig, Method, SAFETY_MARGIN, Stratum, cross_validate};
+use tel_replay::calibrate::{CvConfig, Fit, Method, SAFETY_MARGIN, Stratum, cross_validate};
 use tel_replay::generate::{GenerateConfig, GroundTruth, OraclePredictor, generate, generate_with};
 
 const TRAINING_EVENTS: u64 = 20_000;
 const HELD_OUT_EVENTS: u64 = 4_000;
 
-/// The calibrated `v2-head` estimator, fitted on `TRAINING_EVENTS` generated events.
-fn calibrated() -> (Prepared, Estimator, tel_replay::calibrate::Fit) {
+/// The `v2-head` calibration on `TRAINING_EVENTS` generated events: what the tests below judge.
+struct Calibration {
+    prepared: Prepared,
+    estimator: Estimator,
+    fit: Fit,
+}
+
+/// Fitted once for all tests of this module (20,000 events take seconds in a debug build).
+static CALIBRATION: LazyLock<Calibration> = LazyLock::new(|| {
     let profile = Profile::builtin("v2-head").unwrap();
     let estimator = Estimator::new(profile.clone());
     let mut prepared = Prepared::default();
@@ -32,9 +40,13 @@ fn calibrated() -> (Prepared, Estimator, tel_replay::calibrate::Fit) {
     let fit = Method::CensoredLog
         .fit(&prior, &prepared.observations, 5)
         .unwrap();
-    let calibrated = Estimator::new(apply_model(&profile, &fit.model));
-    (prepared, calibrated, fit)
-}
+    let estimator = Estimator::new(apply_model(&profile, &fit.model));
+    Calibration {
+        prepared,
+        estimator,
+        fit,
+    }
+});
 
 /// The overhead-model prediction of `estimator` for `event`, or `None` for events of another model.
 fn overhead_prediction(event: &TelemetryEvent, estimator: &Estimator) -> Option<i64> {
@@ -55,7 +67,7 @@ fn median_abs_log(ratios: &[f64]) -> f64 {
 
 #[test]
 fn calibration_recovers_generator_truth_on_held_out_phases() {
-    let (_, calibrated, _) = calibrated();
+    let calibrated = &CALIBRATION.estimator;
     let prior = Estimator::new(Profile::builtin("v2-head").unwrap());
     // The same seed drives the same phases whatever the predictor: the oracle's prediction of each phase
     // is the truth's median need.
@@ -70,7 +82,7 @@ fn calibration_recovers_generator_truth_on_held_out_phases() {
             (&event.phase_id, event.deliverables()),
             (&truth.phase_id, truth.deliverables())
         );
-        let Some(calibrated_prediction) = overhead_prediction(&event, &calibrated) else {
+        let Some(calibrated_prediction) = overhead_prediction(&event, calibrated) else {
             continue;
         };
         let target = truth.predicted_output_tokens as f64;
@@ -94,7 +106,7 @@ fn calibration_recovers_generator_truth_on_held_out_phases() {
 
 #[test]
 fn calibration_recovers_generator_overheads_of_well_observed_strata() {
-    let (_, _, fit) = calibrated();
+    let fit = &CALIBRATION.fit;
     let truth = GroundTruth::reference();
     let mut checked = BTreeMap::new();
     for overhead in &fit.overheads {
@@ -133,7 +145,7 @@ fn calibration_recovers_generator_overheads_of_well_observed_strata() {
 
 #[test]
 fn cross_validated_smape_on_generated_data_improves_over_the_starting_profile() {
-    let (prepared, _, _) = calibrated();
+    let prepared = &CALIBRATION.prepared;
     let profile = Profile::builtin("v2-head").unwrap();
     let report = cross_validate(
         Method::CensoredLog,
