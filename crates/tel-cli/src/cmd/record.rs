@@ -325,13 +325,11 @@ fn run_batch(
         match parse_event(&line) {
             Ok(draft) => {
                 let outcome = record_one(recorder, force, draft);
-                if stdout_open {
-                    match report(recorder, &outcome) {
-                        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {
-                            stdout_open = false;
-                        }
-                        other => drop(other?),
+                if stdout_open && let Err(err) = report(recorder, &outcome) {
+                    if err.kind() != std::io::ErrorKind::BrokenPipe {
+                        return Err(err.into());
                     }
+                    stdout_open = false;
                 }
                 match outcome {
                     RecordOutcome::Stored { event_id: Some(_) } => summary.stored += 1,
