@@ -9,11 +9,11 @@ use crate::normalise_category;
 /// Every intermediate value of one budget selection; `selected` is the budget.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BudgetDecision {
-    /// Base budget of the category and complexity.
+    /// Base budget of the category and complexity (a tuned rule's floor when one applies).
     pub base: i64,
     /// The estimate's prediction.
     pub estimated: i64,
-    /// Buffer multiplier applied to the prediction.
+    /// Buffer multiplier applied to the prediction (a tuned rule's multiplier when one applies).
     pub buffer: f64,
     /// `trunc(estimated × buffer)`.
     pub with_buffer: i64,
@@ -26,12 +26,30 @@ pub struct BudgetDecision {
 }
 
 /// §10 for `estimate` and the raw `complexity` argument (not `estimate.complexity`, defect E12).
+/// A tuned rule of the profile's stratum (normalised category, complexity, deliverable count) replaces
+/// the base budget and buffer; the cap still applies.
 pub fn select_budget(
     profile: &Profile,
     estimate: &TokenEstimate,
     complexity: &str,
 ) -> BudgetDecision {
     let budget = &profile.budget;
+    if let Some(rule) = profile.budget_rules.lookup(
+        &normalise_category(&estimate.category),
+        complexity,
+        estimate.deliverable_count,
+    ) {
+        let with_buffer = (estimate.estimated_tokens as f64 * rule.multiplier) as i64;
+        return BudgetDecision {
+            base: rule.floor,
+            estimated: estimate.estimated_tokens,
+            buffer: rule.multiplier,
+            with_buffer,
+            selected: rule.budget(estimate.estimated_tokens).min(budget.cap),
+            confidence: estimate.confidence,
+            adaptive: false,
+        };
+    }
     let by_category = match profile.switches.budget_base {
         BudgetBase::Category => budget
             .by_category

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::budget_rules::BudgetRules;
 use super::profile::{
     BudgetBase, BudgetCoefficients, BufferCoefficients, BufferRule, ByContext, CategoryMultiplier,
     Combination, DocSynthesisCoefficients, DocSynthesisRoute, FlagRules, LabelRules, PhaseOverhead,
@@ -347,6 +348,7 @@ impl Row {
                 doc_model_categories: strings(&["doc_synthesis", "doc_sot_update"]),
                 doc_model: 2.2,
             },
+            budget_rules: BudgetRules::default(),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! content come from an injected [`Workspace`], never from the process working directory.
 
 mod budget;
+mod budget_rules;
 mod builtin;
 mod confidence;
 mod enforce;
@@ -22,6 +23,7 @@ mod scan;
 mod workspace;
 
 pub use budget::BudgetDecision;
+pub use budget_rules::{BudgetRule, BudgetRules};
 pub use enforce::{BudgetCheck, BudgetEnforcer, BudgetStatus, enforce_budget, escalate_budget};
 pub use models::{ContextQuality, DocSynthesisFeatures};
 pub use multiplier::complexity_multiplier;

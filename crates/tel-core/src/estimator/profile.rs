@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::budget_rules::BudgetRules;
+
 /// A complete estimator configuration: which rules apply (switches) and every coefficient they use.
 ///
 /// The builtin profiles reproduce revisions of the original (§13.2); a coefficients file (tel-replay)
@@ -37,6 +39,10 @@ pub struct Profile {
     pub budget: BudgetCoefficients,
     /// Buffer rules of `select_budget` (§10 step 3).
     pub buffer: BufferCoefficients,
+    /// Tuned per-stratum budget rules (`tel tune`); when one matches, it replaces §10 steps 2-3.
+    /// Absent (empty) in every builtin, and then not serialised, so builtin content hashes are unchanged.
+    #[serde(default, skip_serializing_if = "BudgetRules::is_empty")]
+    pub budget_rules: BudgetRules,
 }
 
 /// The rule switches of §13.1 (one field per switch letter, except W/O/B tables which are data).
