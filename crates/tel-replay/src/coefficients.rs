@@ -1,5 +1,6 @@
-//! Coefficients files (TOML, `version = 1`): a new estimator profile or overrides of a builtin one,
-//! with optional calibration provenance. Schema and example: docs/ESTIMATOR.md.
+//! Coefficients files (TOML, `version = 1`, or `version = 2` with tuned budget rules): a new estimator
+//! profile or overrides of a builtin one, with optional calibration provenance. Schema and example:
+//! docs/ESTIMATOR.md; budget rules: docs/CALIBRATION.md.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -7,13 +8,16 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use tel_core::estimator::Profile;
 
-/// The only schema version understood.
+/// The schema version of a file without tuned budget rules.
 pub const COEFFICIENTS_VERSION: i64 = 1;
+/// The schema version that adds `[budget_rules]` (`tel tune`); the newest understood.
+pub const BUDGET_RULES_VERSION: i64 = 2;
 
 /// Keys of a coefficients file that are not profile fields.
 const VERSION_KEY: &str = "version";
 const BASE_KEY: &str = "base";
 const PROVENANCE_KEY: &str = "provenance";
+const BUDGET_RULES_KEY: &str = "budget_rules";
 
 /// Where a coefficient set came from (written by calibration; informational when read).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +40,9 @@ pub struct Provenance {
     /// `Profile::content_hash` of the coefficients when they were written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_hash: Option<String>,
+    /// Version of the tel that wrote the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tel_version: Option<String>,
 }
 
 /// An inclusive time range, as timestamp text.
@@ -103,19 +110,8 @@ pub fn parse_coefficients_document(
             "key `{key}`: expected a finite number, found {value}"
         )));
     }
-    match doc.remove(VERSION_KEY) {
-        Some(toml::Value::Integer(COEFFICIENTS_VERSION)) => {}
-        Some(other) => {
-            return Err(invalid(format!(
-                "key `{VERSION_KEY}`: expected integer {COEFFICIENTS_VERSION}, found {other}"
-            )));
-        }
-        None => {
-            return Err(invalid(format!(
-                "missing key `{VERSION_KEY}` (expected integer {COEFFICIENTS_VERSION})"
-            )));
-        }
-    }
+    check_version(&doc).map_err(invalid)?;
+    doc.remove(VERSION_KEY);
     let provenance = doc
         .remove(PROVENANCE_KEY)
         .map(|value| {
@@ -152,10 +148,40 @@ pub fn parse_coefficients_document(
     Ok((profile, provenance))
 }
 
-/// Renders `profile` as a complete version-1 coefficients document (no `base`) that parses back to it.
+/// The schema version of `doc`, checked against its content: 1 or 2, and 2 when it has budget rules.
+fn check_version(doc: &toml::Table) -> Result<i64, String> {
+    let expected = format!("integer {COEFFICIENTS_VERSION} or {BUDGET_RULES_VERSION}");
+    let version = match doc.get(VERSION_KEY) {
+        Some(toml::Value::Integer(v @ (COEFFICIENTS_VERSION | BUDGET_RULES_VERSION))) => *v,
+        Some(other) => {
+            return Err(format!(
+                "key `{VERSION_KEY}`: expected {expected}, found {other}"
+            ));
+        }
+        None => return Err(format!("missing key `{VERSION_KEY}` (expected {expected})")),
+    };
+    if version < BUDGET_RULES_VERSION && doc.contains_key(BUDGET_RULES_KEY) {
+        return Err(format!(
+            "key `{BUDGET_RULES_KEY}` needs `{VERSION_KEY} = {BUDGET_RULES_VERSION}`, found {VERSION_KEY} = {version}"
+        ));
+    }
+    Ok(version)
+}
+
+/// The schema version a profile is written with: 2 only when it carries budget rules, so files
+/// without them stay readable by tels that know version 1 only.
+fn version_of(profile: &Profile) -> i64 {
+    if profile.budget_rules.is_empty() {
+        COEFFICIENTS_VERSION
+    } else {
+        BUDGET_RULES_VERSION
+    }
+}
+
+/// Renders `profile` as a complete coefficients document (no `base`) that parses back to it.
 pub fn render_coefficients(profile: &Profile, provenance: Option<&Provenance>) -> String {
     let document = Document {
-        version: COEFFICIENTS_VERSION,
+        version: version_of(profile),
         profile,
         provenance,
     };
@@ -282,11 +308,42 @@ mod tests {
             n: Some(25),
             fit_metrics: BTreeMap::from([("median_smape".to_owned(), 30.9)]),
             content_hash: Some(profile.content_hash()),
+            tel_version: Some("0.1.0".to_owned()),
         };
         let text = render_coefficients(&profile, Some(&provenance));
         let (parsed, parsed_provenance) =
             parse_coefficients_document(&text, "rendered").expect("parses");
         assert_eq!((parsed, parsed_provenance), (profile, Some(provenance)));
+    }
+
+    #[test]
+    fn budget_rules_round_trip_as_version_2_and_plain_profiles_stay_version_1() {
+        use tel_core::BucketScheme;
+        use tel_core::estimator::{BudgetRule, BudgetRules};
+        let mut profile = Profile::builtin("v2-head").expect("builtin");
+        assert!(render_coefficients(&profile, None).contains("\nversion = 1\n"));
+        profile.budget_rules = BudgetRules {
+            scheme: BucketScheme::Collection,
+            rules: vec![
+                BudgetRule {
+                    category: Some("tests".to_owned()),
+                    complexity: Some("low".to_owned()),
+                    deliverables: Some("1-3".to_owned()),
+                    multiplier: 1.75,
+                    floor: 0,
+                },
+                BudgetRule {
+                    category: None,
+                    complexity: None,
+                    deliverables: None,
+                    multiplier: 0.0,
+                    floor: 12_000,
+                },
+            ],
+        };
+        let text = render_coefficients(&profile, None);
+        assert!(text.contains("\nversion = 2\n"), "{text}");
+        assert_eq!(parse_coefficients(&text, "rendered").expect("parses"), profile);
     }
 
     #[test]
@@ -360,7 +417,11 @@ mod tests {
             "{unknown_key}"
         );
         assert!(error_of("base = \"v2-head\"\n").contains("missing key `version`"));
-        assert!(error_of("version = 2\n").contains("expected integer 1, found 2"));
+        assert!(error_of("version = 3\n").contains("expected integer 1 or 2, found 3"));
+        assert!(
+            error_of("version = 1\nbase = \"v1\"\n[budget_rules]\nrule = []\n")
+                .contains("key `budget_rules` needs `version = 2`, found version = 1")
+        );
         assert!(error_of("version = 1\nbase = \"v9\"\n").contains("unknown profile `v9`"));
         assert!(error_of("version = 1\nid = \"bare\"\n").contains("missing field"));
         let syntax = error_of("version = 1\nbase = v2\n");

@@ -272,6 +272,7 @@ fn provenance(
         n: Some(source.prepared.observations.len() as i64),
         fit_metrics,
         content_hash: Some(calibrated.content_hash()),
+        tel_version: Some(env!("CARGO_PKG_VERSION").to_owned()),
     }
 }
 

@@ -540,6 +540,7 @@ mod with_estimator {
             n: Some(6),
             fit_metrics: [("cv_smape_after".to_owned(), 12.5)].into(),
             content_hash: Some(calibrated.content_hash()),
+            tel_version: None,
         };
         let text = render_coefficients(&calibrated, Some(&provenance));
         let (parsed, parsed_provenance) =
