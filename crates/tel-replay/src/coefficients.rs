@@ -343,7 +343,10 @@ mod tests {
         };
         let text = render_coefficients(&profile, None);
         assert!(text.contains("\nversion = 2\n"), "{text}");
-        assert_eq!(parse_coefficients(&text, "rendered").expect("parses"), profile);
+        assert_eq!(
+            parse_coefficients(&text, "rendered").expect("parses"),
+            profile
+        );
     }
 
     #[test]

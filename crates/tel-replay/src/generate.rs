@@ -22,6 +22,8 @@ use tel_core::{
 /// The floor the original builder applied to most first attempts (telemetry.md §2.7 step 5).
 pub const CEILING_FLOOR: i64 = 16_384;
 const MICROS_PER_SECOND: f64 = 1e6;
+/// The ceiling of `--uncensored` calls (raised above the need in the unlikely case it is not).
+pub const UNCENSORED_CEILING: i64 = 1_000_000;
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +36,9 @@ pub struct GenerateConfig {
     pub start: Timestamp,
     /// The true token model behind the actuals.
     pub truth: GroundTruth,
+    /// Send every call a ceiling above its need ([`UNCENSORED_CEILING`]), so none truncates and every
+    /// actual is the true need; the phases, predictions and needs are those of the censored stream.
+    pub uncensored: bool,
 }
 
 impl GenerateConfig {
@@ -45,6 +50,7 @@ impl GenerateConfig {
             start: Timestamp::from_parts(2026, 1, 1, 0, 0, 0, 0)
                 .expect("2026-01-01 00:00:00 is a valid timestamp"),
             truth: GroundTruth::reference(),
+            uncensored: false,
         }
     }
 }
@@ -150,6 +156,11 @@ impl<P: Predictor> Generator<P> {
             phase.kinds.iter().copied(),
         );
         let need = self.config.truth.sample_need(median, rng);
+        let ceiling = if self.config.uncensored {
+            UNCENSORED_CEILING.max(need + 1)
+        } else {
+            ceiling
+        };
         let truncated = need >= ceiling;
         let model = &MODELS[rng.weighted(&MODELS.map(|m| m.weight))];
         // Truncated output rarely parses or applies; complete output usually does.

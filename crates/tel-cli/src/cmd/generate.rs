@@ -48,6 +48,9 @@ pub struct GenerateArgs {
     /// Also write the ground-truth coefficient set behind the actuals, as JSON, to FILE.
     #[arg(long, value_name = "FILE")]
     pub truth: Option<PathBuf>,
+    /// Ceilings so high that no call truncates: the same phases and needs, with the true need observed.
+    #[arg(long)]
+    pub uncensored: bool,
     /// With db: print the insert summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -66,7 +69,10 @@ pub enum Format {
 
 /// Runs `tel generate`.
 pub fn run(args: &GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let config = GenerateConfig::new(args.events, args.seed);
+    let config = GenerateConfig {
+        uncensored: args.uncensored,
+        ..GenerateConfig::new(args.events, args.seed)
+    };
     if let Some(path) = &args.truth {
         let text = serde_json::to_string_pretty(&config.truth)?;
         std::fs::write(path, text + "\n")

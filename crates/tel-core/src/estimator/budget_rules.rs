@@ -113,11 +113,8 @@ mod tests {
                 rule([Some("tests"), Some("low"), None], 1.6, 0),
             ],
         };
-        let multiplier = |category, complexity, k| {
-            rules
-                .lookup(category, complexity, k)
-                .map(|r| r.multiplier)
-        };
+        let multiplier =
+            |category, complexity, k| rules.lookup(category, complexity, k).map(|r| r.multiplier);
         assert_eq!(multiplier("tests", "low", 2), Some(1.5));
         assert_eq!(multiplier("tests", "low", 9), Some(1.6));
         assert_eq!(multiplier("tests", "high", 2), Some(1.7));
@@ -155,8 +152,15 @@ mod tests {
             ],
         };
         let tuned = Estimator::new(profile.clone());
-        assert_eq!(tuned.select_budget(&estimate, "low"), (p as f64 * 1.25) as i64);
-        assert_eq!(tuned.select_budget(&estimate, "high"), 64_000, "catch-all, capped");
+        assert_eq!(
+            tuned.select_budget(&estimate, "low"),
+            (p as f64 * 1.25) as i64
+        );
+        assert_eq!(
+            tuned.select_budget(&estimate, "high"),
+            64_000,
+            "catch-all, capped"
+        );
         profile.budget_rules.rules.clear();
         assert_eq!(
             Estimator::new(profile).select_budget(&estimate, "low"),

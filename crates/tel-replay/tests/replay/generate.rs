@@ -312,3 +312,47 @@ fn peak_rss_kib() -> Option<i64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
+
+#[test]
+fn uncensored_stream_observes_the_need_of_every_phase_the_censored_stream_truncated() {
+    let censored = events(3000, 5);
+    let uncensored: Vec<TelemetryEvent> = generate(GenerateConfig {
+        uncensored: true,
+        ..GenerateConfig::new(3000, 5)
+    })
+    .collect();
+    assert!(uncensored.iter().all(|e| !e.truncated));
+    let mut truncated = 0;
+    for (c, u) in censored.iter().zip(&uncensored) {
+        assert_eq!(
+            (
+                &c.phase_id,
+                &c.category,
+                c.predicted_output_tokens,
+                c.deliverables()
+            ),
+            (
+                &u.phase_id,
+                &u.category,
+                u.predicted_output_tokens,
+                u.deliverables()
+            ),
+            "the same phase in both streams"
+        );
+        if c.truncated {
+            truncated += 1;
+            assert!(
+                u.actual_output_tokens >= c.actual_output_tokens,
+                "{}",
+                c.phase_id
+            );
+        } else {
+            assert_eq!(
+                u.actual_output_tokens, c.actual_output_tokens,
+                "{}",
+                c.phase_id
+            );
+        }
+    }
+    assert!(truncated > 30, "the censored stream truncates: {truncated}");
+}
