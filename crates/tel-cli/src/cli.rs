@@ -70,6 +70,9 @@ pub enum Command {
     /// Replay budget policies over stored events: truncation (with unknowns), slack, cost, pinball loss.
     #[command(after_help = crate::cmd::simulate::EXAMPLES)]
     Simulate(Box<crate::cmd::simulate::SimulateArgs>),
+    /// Tune per-stratum budget rules to a truncation target, cross-validated; write a coefficients file.
+    #[command(after_help = crate::cmd::tune::EXAMPLES)]
+    Tune(Box<crate::cmd::tune::TuneArgs>),
     /// Export stored events: the original NDJSON (byte-exact), --extended, or CSV.
     #[command(after_help = crate::cmd::export::EXAMPLES)]
     Export(crate::cmd::export::ExportArgs),

@@ -14,6 +14,7 @@ mod pyjson;
 pub mod replay;
 pub mod report;
 pub mod simulate;
+pub mod tune;
 pub mod workspace_dir;
 
 pub use fields::{EXTENDED_FIELDS, FieldKind, ORIGINAL_FIELDS};

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use serde::Serialize;
@@ -29,6 +30,9 @@ pub struct SimEvent {
 pub enum Policy {
     /// `select_budget` of an estimator profile (estimator-v2.md §10), computed by the caller.
     SelectBudget(String),
+    /// `select_budget` of the profile of a coefficients file (tuned budget rules included),
+    /// computed by the caller.
+    File(PathBuf),
     /// `b′ = trunc(p × x)`.
     Buffer(f64),
     /// The same ceiling for every event.
@@ -41,7 +45,7 @@ pub enum Policy {
 /// A policy that cannot be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "invalid policy {text:?}: {reason}; expected select-budget:<profile>, buffer:<x>, fixed:<tokens> or quantile:<q>"
+    "invalid policy {text:?}: {reason}; expected select-budget:<profile>, file:<coefficients.toml>, buffer:<x>, fixed:<tokens> or quantile:<q>"
 )]
 pub struct InvalidPolicy {
     /// The rejected text.
@@ -62,6 +66,8 @@ impl FromStr for Policy {
         match rule {
             "select-budget" if !value.is_empty() => Ok(Self::SelectBudget(value.to_owned())),
             "select-budget" => Err(invalid("missing profile name")),
+            "file" if !value.is_empty() => Ok(Self::File(PathBuf::from(value))),
+            "file" => Err(invalid("missing file name")),
             "buffer" => match value.parse::<f64>() {
                 Ok(x) if x.is_finite() && x > 0.0 => Ok(Self::Buffer(x)),
                 _ => Err(invalid("the buffer must be a positive number")),
@@ -83,6 +89,7 @@ impl fmt::Display for Policy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::SelectBudget(profile) => write!(f, "select-budget:{profile}"),
+            Self::File(path) => write!(f, "file:{}", path.display()),
             Self::Buffer(x) => write!(f, "buffer:{x}"),
             Self::Fixed(n) => write!(f, "fixed:{n}"),
             Self::Quantile(q) => write!(f, "quantile:{q}"),
@@ -92,10 +99,10 @@ impl fmt::Display for Policy {
 
 impl Policy {
     /// The budget of every event for rules computable from predictions alone; `None` for
-    /// `select-budget`, which needs the estimator.
+    /// `select-budget` and `file`, which need the estimator.
     pub fn budgets_from_predictions(&self, events: &[SimEvent], cv: &CvConfig) -> Option<Vec<i64>> {
         match self {
-            Self::SelectBudget(_) => None,
+            Self::SelectBudget(_) | Self::File(_) => None,
             Self::Buffer(x) => Some(
                 events
                     .iter()

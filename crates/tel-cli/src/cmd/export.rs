@@ -106,7 +106,7 @@ fn stream(
 
 /// Writes `path` through a 0600 temporary file in the same directory, renamed over `path` only when
 /// `write` succeeded: readers never see a partial export, and a failure leaves the old file alone.
-fn write_atomically(
+pub(crate) fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<&fs::File>) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {

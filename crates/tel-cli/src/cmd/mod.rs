@@ -39,6 +39,7 @@ pub mod report;
 pub mod simulate;
 pub mod spool;
 pub mod status;
+pub mod tune;
 
 use std::process::ExitCode;
 
@@ -59,6 +60,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Prune(args) => prune::run(&args),
         Command::Calibrate(args) => calibrate::run(&args),
         Command::Simulate(args) => simulate::run(&args),
+        Command::Tune(args) => tune::run(&args),
         Command::Report(args) => report::run(&args, &cli.global),
         Command::Coverage(args) => coverage::run(&args, &cli.global),
         Command::Completions(args) => completions::run(&args),

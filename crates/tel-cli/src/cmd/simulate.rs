@@ -8,6 +8,7 @@ use serde_json::json;
 use tel_core::accuracy::PinballTau;
 use tel_core::estimator::{Estimator, Profile};
 use tel_replay::calibrate::CvConfig;
+use tel_replay::coefficients::load_coefficients;
 use tel_replay::report::format;
 use tel_replay::simulate::{Policy, PolicyScore, SimReport, simulate};
 
@@ -17,6 +18,7 @@ use super::calibrate::{EventSource, SourceArgs};
 pub const EXAMPLES: &str = "Examples:
   tel simulate --policy select-budget:v2-head --policy buffer:1.2 --policy fixed:16384 --policy quantile:0.95
   tel simulate --database-url telemetry.db --policy select-budget:v2-precal --policy select-budget:v2-head --json
+  tel simulate --database-url later.db --policy file:budgets.toml --policy buffer:2.5
 
 A truncated event given more than its old ceiling is counted as unknown, never guessed (docs/CALIBRATION.md)";
 
@@ -26,7 +28,8 @@ pub struct SimulateArgs {
     /// Events; `--profile` also gives the prediction p that buffer and quantile policies scale.
     #[command(flatten)]
     pub source: SourceArgs,
-    /// Budget rule: select-budget:<profile>, buffer:<x>, fixed:<tokens> or quantile:<q> (repeatable).
+    /// Budget rule: select-budget:<profile>, file:<coefficients.toml> (tuned rules), buffer:<x>,
+    /// fixed:<tokens> or quantile:<q> (repeatable).
     #[arg(long = "policy", required = true)]
     pub policies: Vec<Policy>,
     /// Target quantile of the pinball loss.
@@ -59,14 +62,20 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
     };
     let mut reports = Vec::new();
     for policy in &args.policies {
-        let budgets = match policy {
-            Policy::SelectBudget(name) => {
-                let profile = Profile::builtin(name).with_context(|| {
-                    format!(
-                        "--policy {policy}: unknown profile, expected one of {}",
-                        Profile::builtin_names().join(", ")
-                    )
-                })?;
+        let profile = match policy {
+            Policy::SelectBudget(name) => Some(Profile::builtin(name).with_context(|| {
+                format!(
+                    "--policy {policy}: unknown profile, expected one of {}",
+                    Profile::builtin_names().join(", ")
+                )
+            })?),
+            Policy::File(path) => {
+                Some(load_coefficients(path).with_context(|| format!("--policy {policy}"))?)
+            }
+            _ => None,
+        };
+        let budgets = match profile {
+            Some(profile) => {
                 let estimator = Estimator::new(profile);
                 source
                     .prepared

@@ -3,6 +3,7 @@
 use tel_core::accuracy::{EventClass, Truncation};
 use tel_core::estimator::{
     Combination, EmptyWorkspace, EstimateInput, Estimator, OverheadTerms, PricingClass, Profile,
+    TokenEstimate,
 };
 use tel_core::{EventView, TelemetryEvent, Timestamp, ValidityGuard, normalise_category};
 use tel_store::{DbConn, EventQuery, StoreError, for_each_event};
@@ -68,8 +69,19 @@ impl EventInput {
 
     /// `select_budget` of `estimator`'s own estimate (estimator-v2.md §10).
     pub fn select_budget(&self, estimator: &Estimator) -> i64 {
+        self.estimate_and_budget(estimator).1
+    }
+
+    /// `estimator`'s estimate (empty workspace) and its `select_budget`.
+    pub fn estimate_and_budget(&self, estimator: &Estimator) -> (TokenEstimate, i64) {
         let estimate = estimator.estimate(&self.as_input(), &EmptyWorkspace);
-        estimator.select_budget(&estimate, &self.complexity)
+        let budget = estimator.select_budget(&estimate, &self.complexity);
+        (estimate, budget)
+    }
+
+    /// The complexity as stored (the raw argument of `select_budget`).
+    pub fn complexity(&self) -> &str {
+        &self.complexity
     }
 }
 
