@@ -35,3 +35,6 @@ mod security;
 
 #[path = "../../../tests/support/real_data.rs"]
 mod real_data;
+
+#[path = "cli/tune.rs"]
+mod tune;
