@@ -26,6 +26,7 @@ fn help_snapshots() {
         &["prune"],
         &["import"],
         &["export"],
+        &["tune"],
         &["replay"],
         &["report"],
         &["coverage"],
