@@ -234,7 +234,7 @@ fn print_report(
             "CV est",
             "CV Σ budget",
             "met",
-            "more events",
+            "more done",
         ],
         1,
     );
@@ -268,7 +268,12 @@ fn print_report(
         percent(overall.estimated_truncation),
         overall.score.total_budget.to_string(),
         yes_no(overall.met),
-        String::new(),
+        if report.rules.iter().any(|r| r.rule.specificity() == 0) {
+            "0".to_owned()
+        } else {
+            let done = overall.score.n - overall.score.censored;
+            report.events_needed.saturating_sub(done).to_string()
+        },
     ]);
     outln!("{table}")?;
     if !overall.met && overall.score.censored > 0 {
