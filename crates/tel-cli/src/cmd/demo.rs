@@ -91,7 +91,7 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     writeln!(stdout)?;
     stdout.write_all(report::human(&report, &source).as_bytes())?;
     let html_path = args.dir.join("report.html");
-    report::write_html(&report, &source, &html_path)?;
+    report::write_html(&report, &source, &[], &html_path)?;
 
     say(format!(
         "\ndemo: done\n  database     {}\n  HTML report  {}\nnext:\n  tel report --database-url {url} --json\n  tel replay --database-url {url} --profile v1\n  tel export --database-url {url} | head",

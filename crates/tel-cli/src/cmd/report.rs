@@ -12,6 +12,13 @@ use tel_core::BucketScheme;
 use tel_replay::report::sections::{Section, sections};
 use tel_replay::report::{Report, ReportBuilder, ReportOptions, format, html};
 
+use tel_core::estimator::Estimator;
+use tel_replay::calibrate::events::read_source;
+use tel_replay::tune::{
+    CURVE_TARGETS, CurvePoint, TuneConfig, confidence_z, cost_curve as cost_curve_of, tune_events,
+};
+use tel_store::EventQuery;
+
 use crate::cli::{DbArgs, GlobalArgs};
 use crate::cmd::events::for_each_stored_event;
 
@@ -47,6 +54,10 @@ pub struct ReportArgs {
     /// Also write the self-contained HTML report (inline SVG plots) to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// With --html: also draw the cost curve of `tel tune` (total budget at truncation targets 1, 2, 5 and
+    /// 10 %, cross-validated, v2-head predictions); takes a while on large databases.
+    #[arg(long, requires = "html")]
+    pub cost_curve: bool,
     /// Exit with code 1 when tuning is needed (a Tier 1 target fails).
     #[arg(long)]
     pub check: bool,
@@ -65,7 +76,12 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let source = for_each_stored_event(&args.db, |event| builder.push(&event))?;
     let report = builder.finish();
     if let Some(path) = &args.html {
-        write_html(&report, &source, path)?;
+        let curve = if args.cost_curve {
+            cost_curve(&args.db, args.buckets)?
+        } else {
+            Vec::new()
+        };
+        write_html(&report, &source, &curve, path)?;
         if !global.quiet {
             eprintln!("wrote {}", path.display());
         }
@@ -87,10 +103,33 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Writes the HTML report to `path`.
-pub fn write_html(report: &Report, source: &str, path: &std::path::Path) -> anyhow::Result<()> {
-    std::fs::write(path, html::render(report, source))
+/// Writes the HTML report, with the cost curve unless it is empty, to `path`.
+pub fn write_html(
+    report: &Report,
+    source: &str,
+    curve: &[CurvePoint],
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    std::fs::write(path, html::render_with_cost_curve(report, source, curve))
         .with_context(|| format!("cannot write the HTML report {}", path.display()))
+}
+
+/// `tel tune`'s cross-validated cost curve over every stored event, with its default settings.
+fn cost_curve(db: &DbArgs, scheme: BucketScheme) -> anyhow::Result<Vec<CurvePoint>> {
+    let (url, mut conn) = db.open()?;
+    let estimator = Estimator::v2_head();
+    let source = read_source(&mut conn, &EventQuery::default(), &estimator)
+        .with_context(|| format!("database {url}"))?;
+    let events = tune_events(&source.prepared, &estimator);
+    let config = TuneConfig {
+        target: CURVE_TARGETS[1],
+        z: confidence_z(0.99).context("confidence 0.99")?,
+        folds: 5,
+        seed: 42,
+        scheme,
+        cap: estimator.profile().budget.cap,
+    };
+    Ok(cost_curve_of(&events, &config, &CURVE_TARGETS))
 }
 
 fn headline(report: &Report) -> &'static str {

@@ -143,6 +143,40 @@ fn tuned_budgets_file_drives_tel_estimate_and_simulates_beside_uniform_buffers()
 }
 
 #[test]
+fn html_report_draws_the_cost_curve_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "8", "gen.db", &[]);
+    let report = ["report", "--database-url", "gen.db", "--quiet", "--html"];
+    let plain = tel(dir.path(), &[&report[..], &["plain.html"]].concat());
+    assert!(plain.status.success());
+    let html = std::fs::read_to_string(dir.path().join("plain.html")).unwrap();
+    assert!(!html.contains("fig-cost-curve"));
+    let out = tel(
+        dir.path(),
+        &[&report[..], &["curve.html", "--cost-curve"]].concat(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(dir.path().join("curve.html")).unwrap();
+    let start = html
+        .find("id=\"fig-cost-curve\"")
+        .expect("the cost curve figure");
+    let svg = &html[start..start + html[start..].find("</svg>").unwrap()];
+    assert_eq!(
+        svg.matches("class=\"pt\"").count(),
+        4,
+        "one point per target"
+    );
+    for target in ["1.0%", "2.0%", "5.0%", "10.0%"] {
+        assert!(svg.contains(&format!(">{target}<")), "{target} axis label");
+    }
+    assert!(html.contains("Budget against truncation target"));
+}
+
+#[test]
 fn tune_rejects_a_target_outside_0_to_100_percent_and_an_unlisted_confidence() {
     let dir = tempfile::tempdir().unwrap();
     let out = tel(dir.path(), &["tune", "--target-truncation", "150%"]);

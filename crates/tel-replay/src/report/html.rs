@@ -4,8 +4,11 @@ use std::fmt::Write as _;
 
 use super::format::{count, percent, rate, ratio};
 use super::sections::sections;
-use super::svg::{self, BarGroup, Bin, GroupedBars, Histogram, ScatterChart, ScatterPoint, escape};
+use super::svg::{
+    self, BarGroup, Bin, CostCurve, GroupedBars, Histogram, ScatterChart, ScatterPoint, escape,
+};
 use super::{EventPoint, Report, TargetCheck, Verdict};
+use crate::tune::CurvePoint as TuneCurvePoint;
 
 /// Scatter plots draw at most this many points (an even stride over the events beyond it).
 const MAX_SCATTER_POINTS: usize = 4000;
@@ -38,6 +41,11 @@ figcaption { color: #444; font-size: 0.9rem; margin-top: 4px; }
 
 /// Renders the report as one HTML document; `source` names the data (e.g. the redacted database URL).
 pub fn render(report: &Report, source: &str) -> String {
+    render_with_cost_curve(report, source, &[])
+}
+
+/// [`render`] with a section on `tel tune`'s cost curve (omitted when `curve` is empty).
+pub fn render_with_cost_curve(report: &Report, source: &str, curve: &[TuneCurvePoint]) -> String {
     let mut page = String::new();
     page.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     page.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
@@ -54,6 +62,9 @@ pub fn render(report: &Report, source: &str) -> String {
     );
     summary(&mut page, report);
     figures(&mut page, report);
+    if !curve.is_empty() {
+        cost_curve(&mut page, curve);
+    }
     tables(&mut page, report);
     page.push_str("</main>\n</body>\n</html>\n");
     page
@@ -231,6 +242,63 @@ fn strata_figure(page: &mut String, report: &Report) {
             count(strata.iter().map(|s| s.eligible).sum()),
             count(total as u64)
         ),
+    );
+}
+
+/// The budget a truncation target costs (`tel tune`, cross-validated), overall, with its table.
+fn cost_curve(page: &mut String, curve: &[TuneCurvePoint]) {
+    page.push_str("<h2>Budget against truncation target</h2>\n");
+    let interval = |p: &TuneCurvePoint| {
+        let [lo, hi] = p.overall.score.truncation_rate;
+        format!(
+            "[{}, {}]",
+            percent(Some(lo * 100.0)),
+            percent(Some(hi * 100.0))
+        )
+    };
+    let points: Vec<svg::CurvePoint> = curve
+        .iter()
+        .map(|p| svg::CurvePoint {
+            label: percent(Some(p.target * 100.0)),
+            value: p.overall.score.total_budget as f64,
+            note: interval(p),
+        })
+        .collect();
+    figure(
+        page,
+        &svg::cost_curve(&CostCurve {
+            id: "fig-cost-curve",
+            title: "Total budget of tuned rules against the truncation target (cross-validated)",
+            x_label: "truncation target per stratum",
+            y_label: "total budget (tokens)",
+            points: &points,
+        }),
+        "Each point: the held-out total budget of rules tuned to that target with tel tune (v2-head predictions, 99 % confidence), labelled with the held-out truncation interval [certain, certain + unknown]. The target counts as met only on the interval's upper end.",
+    );
+    let rows: Vec<Vec<String>> = curve
+        .iter()
+        .map(|p| {
+            vec![
+                percent(Some(p.target * 100.0)),
+                count(p.overall.score.total_budget.max(0) as u64),
+                interval(p),
+                percent(Some(p.overall.estimated_truncation * 100.0)),
+                if p.overall.met { "yes" } else { "no" }.to_owned(),
+                format!("{} (< {} completed)", p.thin_strata, p.events_needed),
+            ]
+        })
+        .collect();
+    table(
+        page,
+        &[
+            "target",
+            "total budget",
+            "truncation interval",
+            "estimate",
+            "met",
+            "strata too thin",
+        ],
+        &rows,
     );
 }
 

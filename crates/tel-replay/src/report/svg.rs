@@ -1,4 +1,5 @@
-//! Hand-written SVG charts for the HTML report: log-log scatter, histogram, horizontal grouped bars.
+//! Hand-written SVG charts for the HTML report: log-log scatter, histogram, horizontal grouped bars, and the
+//! tuning cost curve.
 //!
 //! Every chart is a standalone `<svg>` element with a `viewBox`, so the page scales it to its width.
 //! Element classes are stable (`pt`, `pt lb`, `bar`, `hbar`, `ref-line`) because the browser test counts them.
@@ -90,6 +91,85 @@ pub struct GroupedBars<'a> {
     pub series: &'a [(&'a str, Option<f64>)],
     /// The rows.
     pub groups: &'a [BarGroup],
+}
+
+/// One point of a cost curve: a category on the x axis, a total on the y axis and a note drawn beside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CurvePoint {
+    /// X label, e.g. `2%`.
+    pub label: String,
+    /// Y value (total budget).
+    pub value: f64,
+    /// Drawn above the point, e.g. the truncation interval.
+    pub note: String,
+}
+
+/// A line through evenly spaced categories (the truncation targets) with a linear y axis from 0.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CostCurve<'a> {
+    /// `id` attribute of the `<svg>` element.
+    pub id: &'a str,
+    /// Title drawn above the plot.
+    pub title: &'a str,
+    /// Horizontal axis title.
+    pub x_label: &'a str,
+    /// Vertical axis title.
+    pub y_label: &'a str,
+    /// The points, in x order.
+    pub points: &'a [CurvePoint],
+}
+
+/// Renders a cost curve.
+pub fn cost_curve(chart: &CostCurve<'_>) -> String {
+    let height = 380.0;
+    let plot = Plot::new(height);
+    let max = chart.points.iter().map(|p| p.value).fold(0.0, f64::max);
+    let y_axis = LinearAxis::nice(max);
+    let mut svg = open_svg(chart.id, "cost-curve", height, chart.title);
+    plot.frame(&mut svg);
+    for value in y_axis.ticks() {
+        plot.y_tick(
+            &mut svg,
+            plot.y(y_axis.fraction(value)),
+            &format_tick(value),
+        );
+    }
+    let n = chart.points.len().max(1) as f64;
+    let position = |i: usize| {
+        (
+            plot.x((i as f64 + 0.5) / n),
+            plot.y(y_axis.fraction(chart.points[i].value)),
+        )
+    };
+    let path: Vec<String> = (0..chart.points.len())
+        .map(|i| {
+            let (x, y) = position(i);
+            format!("{x:.1},{y:.1}")
+        })
+        .collect();
+    let _ = write!(
+        svg,
+        r##"<polyline class="curve" points="{}" fill="none" stroke="{}" stroke-width="2"/>"##,
+        path.join(" "),
+        PALETTE[0]
+    );
+    for (i, point) in chart.points.iter().enumerate() {
+        let (x, y) = position(i);
+        plot.x_tick(&mut svg, x, &point.label);
+        let _ = write!(
+            svg,
+            r##"<circle class="pt" cx="{x:.1}" cy="{y:.1}" r="5" fill="{}"><title>{}: {} ({})</title></circle><text x="{x:.1}" y="{:.1}" font-size="12" text-anchor="middle" fill="#333">{}</text>"##,
+            PALETTE[0],
+            escape(&point.label),
+            format_tick(point.value),
+            escape(&point.note),
+            y - 10.0,
+            escape(&point.note)
+        );
+    }
+    plot.titles(&mut svg, chart.x_label, chart.y_label);
+    svg.push_str("</svg>");
+    svg
 }
 
 /// Renders a log-log scatter plot.
