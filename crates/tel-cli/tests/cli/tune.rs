@@ -176,6 +176,62 @@ fn html_report_draws_the_cost_curve_only_when_asked() {
     assert!(html.contains("Budget against truncation target"));
 }
 
+/// The rules, held-out overall figures and curve of a fixed generated sample, pinned: a change in the
+/// search, the censoring treatment or the folds shows up here.
+#[test]
+fn tune_json_on_fixed_generated_tests_phases() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "generate",
+        "--events",
+        "1500",
+        "--seed",
+        "1",
+        "--format",
+        "db",
+        "--database-url",
+        "g.db",
+    ];
+    assert!(tel(dir.path(), &args).status.success());
+    let tune = [
+        "tune",
+        "--database-url",
+        "g.db",
+        "--category",
+        "tests",
+        "--target-truncation",
+        "10%",
+        "--confidence",
+        "0.9",
+        "--json",
+    ];
+    let out = json(&tel(dir.path(), &tune));
+    let curve: Vec<serde_json::Value> = out["curve"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "target": p["target"],
+                "events_needed": p["events_needed"],
+                "thin_strata": p["thin_strata"],
+                "overall": p["overall"],
+            })
+        })
+        .collect();
+    let pinned = serde_json::json!({
+        "events": out["events"],
+        "tuned_events": out["tuned_events"],
+        "time_range": out["time_range"],
+        "config": out["report"]["config"],
+        "events_needed": out["report"]["events_needed"],
+        "overall": out["report"]["overall"],
+        "rules": out["report"]["rules"],
+        "curve": curve,
+    });
+    insta::assert_snapshot!(serde_json::to_string_pretty(&pinned).unwrap());
+}
+
 #[test]
 fn tune_rejects_a_target_outside_0_to_100_percent_and_an_unlisted_confidence() {
     let dir = tempfile::tempdir().unwrap();
