@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
-use tel_core::BucketScheme;
 use tel_core::accuracy::PinballTau;
 use tel_core::estimator::{BudgetRule, BudgetRules, Estimator};
+use tel_core::{BucketScheme, normalise_category};
 
 use crate::calibrate::events::Prepared;
 use crate::calibrate::{Outcome, Stratum, assign_folds};
@@ -163,7 +163,8 @@ pub fn tune_events(prepared: &Prepared, estimator: &Estimator) -> Vec<TuneEvent>
         .map(|(sim, input)| {
             let (estimate, default_budget) = input.estimate_and_budget(estimator);
             TuneEvent {
-                category: sim.stratum.category.clone(),
+                // The key select_budget looks rules up by, so tuning and deployment agree.
+                category: normalise_category(&estimate.category),
                 complexity: input.complexity().to_owned(),
                 deliverable_count: estimate.deliverable_count,
                 predicted: sim.predicted,
