@@ -178,7 +178,8 @@ pub(super) fn best_rule(
         .collect();
     multipliers.sort_by(f64::total_cmp);
     multipliers.dedup();
-    let mut floors: Vec<i64> = samples.iter().map(thresholds).collect();
+    // A floor above the cap would be written but never given.
+    let mut floors: Vec<i64> = samples.iter().map(|s| thresholds(s).min(cap)).collect();
     floors.sort_unstable();
     floors.dedup();
     let mut needs: Vec<i64> = samples
