@@ -3,7 +3,7 @@
 //! backends (issue 14 item 11), growing files (item 5) and `tel prune` (item 14).
 
 use std::path::Path;
-use std::process::Output;
+use std::process::{Command, Output};
 
 use crate::reliability::{PgDatabase, events_in_database, migrate};
 use crate::support::{tel_command, tel_here};
@@ -288,4 +288,76 @@ fn nul_model_is_refused_on_postgres_and_a_spooled_one_no_longer_blocks_replay() 
         "{}",
         stderr(&import)
     );
+}
+
+#[test]
+fn prune_age_with_a_multibyte_unit_is_an_error_naming_it_not_a_panic() {
+    let (_dir, url, _) = sqlite();
+    for age in ["9é", "é", "90日"] {
+        let out = tel_here(&["prune", "--older-than", age, "--database-url", &url]);
+        assert_eq!(out.status.code(), Some(2), "{age}: {out:?}");
+        assert!(
+            stderr(&out).contains(&format!("invalid age {age:?}")),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn prune_that_cannot_vacuum_says_what_it_deleted_and_warns() {
+    if Command::new("prlimit").arg("--version").output().is_err() {
+        eprintln!("skipped: prlimit not found");
+        return;
+    }
+    let (dir, url, _) = sqlite();
+    // 100 old events and 3,000 from the future: deleting the old ones writes little, while VACUUM
+    // writes a copy of the whole database, which the file-size limit (half the database) refuses
+    // as a full disk would.
+    let generated = tel_here(&["generate", "--events", "3100"]);
+    let text = String::from_utf8(generated.stdout).unwrap();
+    let (old, new) = text.split_at(text.match_indices('\n').nth(99).unwrap().0 + 1);
+    let input = dir.path().join("events.ndjson");
+    std::fs::write(
+        &input,
+        [
+            old,
+            &new.replace("\"timestamp\": \"2026-", "\"timestamp\": \"2099-"),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let imported = tel_here(&["import", input.to_str().unwrap(), "--database-url", &url]);
+    assert!(imported.status.success(), "{imported:?}");
+    let limit = std::fs::metadata(&url).unwrap().len() / 2;
+    let script = format!("trap '' XFSZ; exec prlimit --fsize={limit} \"$@\"");
+    let tel = env!("CARGO_BIN_EXE_tel");
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            &script,
+            "sh",
+            tel,
+            "prune",
+            "--older-than",
+            "1d",
+            "--json",
+        ])
+        .args(["--database-url", &url])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the deletion is committed: {out:?}"
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["events"], 100, "{summary}");
+    assert!(summary["vacuum_error"].is_string(), "{summary}");
+    assert!(
+        stderr(&out).contains("the deletion is committed, but the database could not be compacted"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(events_in_database(&url), 3000);
 }
