@@ -75,7 +75,8 @@ fn first_invalid<'a>(
     texts: impl IntoIterator<Item = (&'static str, Option<&'a str>)>,
     floats: impl IntoIterator<Item = (&'static str, Option<f64>)>,
 ) -> Result<(), InvalidField> {
-    let mut problems = (counts.into_iter())
+    let mut problems = counts
+        .into_iter()
         .filter_map(|(field, v)| Some((field, count_problem(v?)?)))
         .chain(
             texts

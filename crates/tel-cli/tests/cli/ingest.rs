@@ -361,3 +361,41 @@ fn prune_that_cannot_vacuum_says_what_it_deleted_and_warns() {
     );
     assert_eq!(events_in_database(&url), 3000);
 }
+
+#[test]
+fn import_of_a_csv_whose_last_row_is_cut_after_its_last_comma_stores_the_row_once_when_complete() {
+    let (dir, url, spool) = sqlite();
+    assert!(record(&url, &spool, &valid_event()).status.success());
+    let export = tel_here(&[
+        "export",
+        "--format",
+        "csv",
+        "--quiet",
+        "--database-url",
+        &url,
+    ]);
+    let csv = String::from_utf8(export.stdout).unwrap();
+    let (_other_dir, other, _) = sqlite();
+    let file = dir.path().join("growing.csv");
+    let cut = csv.trim_end().rfind(',').unwrap() + 1;
+    std::fs::write(&file, &csv[..cut]).unwrap();
+    let import = |expected_new: &str| {
+        let out = tel_here(&["import", file.to_str().unwrap(), "--database-url", &other]);
+        assert!(out.status.success(), "{out:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(stdout.starts_with(expected_new), "{stdout}");
+        stderr(&out)
+    };
+    let skipped = import("0 new, 0 already present");
+    assert!(
+        skipped.contains(&format!(
+            "{}:2: skipped: incomplete last line, not imported",
+            file.display()
+        )),
+        "{skipped}"
+    );
+    std::fs::write(&file, &csv).unwrap();
+    import("1 new, 0 already present");
+    import("0 new, 1 already present");
+    assert_eq!(events_in_database(&other), 1);
+}
