@@ -93,7 +93,7 @@ fn csv_row_cut_after_its_last_comma_is_skipped_then_imports_once_complete() {
     let csv = export_bytes(&[event], ExportFormat::Csv, false);
     let text = String::from_utf8(csv).unwrap();
     let cut = text.trim_end().rfind(',').unwrap() + 1;
-    let (events, skipped, errors) = read(text[..cut].as_bytes(), ImportFormat::Csv);
+    let (events, skipped, errors) = read(&text.as_bytes()[..cut], ImportFormat::Csv);
     assert!(
         events.is_empty() && errors.is_empty(),
         "{events:?} {errors:?}"
