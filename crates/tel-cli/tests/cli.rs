@@ -28,6 +28,8 @@ mod export_import_replay;
 mod generate;
 #[path = "cli/hostile_input.rs"]
 mod hostile_input;
+#[path = "cli/ingest.rs"]
+mod ingest;
 #[path = "cli/reliability.rs"]
 mod reliability;
 #[path = "cli/security.rs"]

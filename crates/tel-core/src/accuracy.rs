@@ -23,7 +23,8 @@ pub struct EventView {
     pub truncated: bool,
     /// The normalised stop reason.
     pub stop_reason_kind: StopReasonKind,
-    /// Output-only or input+output usage; `None` marks a legacy row.
+    /// Output-only or input+output usage; `None` marks a row from the original (adopted, or imported
+    /// from the original's NDJSON export): every writer of tel sets it.
     pub usage_kind: Option<UsageKind>,
 }
 
@@ -81,7 +82,8 @@ pub enum EventClass {
 }
 
 impl EventView {
-    /// The view of a legacy row (no `usage_kind`): its `truncated` flag is authoritative.
+    /// The view of a row from the original (no `usage_kind`): only such rows get the legacy rules,
+    /// where the `truncated` flag is authoritative and a NULL stop reason marks total usage.
     pub fn is_legacy(&self) -> bool {
         self.usage_kind.is_none()
     }

@@ -3,6 +3,7 @@
 
 use crate::metrics::{EventMetrics, InvalidEvent, ValidityGuard};
 use crate::sanitize::sanitize_deliverables;
+use crate::validate::InvalidField;
 use crate::{Complexity, DocFeatures, SotFields, TelemetryEvent, Timestamp, UsageKind};
 
 /// tel's additive, nullable event fields (telemetry.md §1, "recommended additions"); all `None` by default.
@@ -14,8 +15,20 @@ pub struct TelExtras {
     pub coefficients_hash: Option<String>,
     /// Provider name (`anthropic`, `openai`, `gemini`, …).
     pub provider: Option<String>,
-    /// Whether the actual counts output tokens or an input+output total.
+    /// Whether the actual counts output tokens or an input+output total; `None` stores `output`, so
+    /// every event tel writes carries a usage kind (a NULL one marks a row from the original).
     pub usage_kind: Option<UsageKind>,
+}
+
+/// Why [`EventDraft::into_event`] made no event; the message is the recorder's warning line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RejectedDraft {
+    /// The validity guard rejected the actual (the original's warning).
+    #[error(transparent)]
+    Guard(#[from] InvalidEvent),
+    /// A value cannot be stored (docs/STORE.md "What an event may hold").
+    #[error("[TELEMETRY] Skipping invalid event: {0}")]
+    Invalid(InvalidField),
 }
 
 /// One builder call as the executor reports it to the writer, before the guard and the metrics.
@@ -61,15 +74,17 @@ pub struct EventDraft {
 }
 
 impl EventDraft {
-    /// Builds the event to store: rejects it through `guard` first (nothing else is computed then),
-    /// sanitises the deliverables, computes the stored metrics and stamps `timestamp` and
-    /// `created_at` with `now`. The event has no id yet and its run id is not inferred.
+    /// Builds the event to store: rejects it through `guard` first (the original's rule and
+    /// warning), then through [`EventDraft::validate`] (nothing else is computed then), sanitises the
+    /// deliverables, computes the stored metrics and stamps `timestamp` and `created_at` with `now`.
+    /// The event has no id yet, its run id is not inferred, and its usage kind defaults to `output`.
     pub fn into_event(
         self,
         now: Timestamp,
         guard: &ValidityGuard,
-    ) -> Result<TelemetryEvent, InvalidEvent> {
+    ) -> Result<TelemetryEvent, RejectedDraft> {
         guard.check(&self.phase_id, self.actual_output_tokens)?;
+        self.validate().map_err(RejectedDraft::Invalid)?;
         let deliverables = sanitize_deliverables(&self.deliverables);
         let metrics =
             EventMetrics::compute(self.predicted_output_tokens, self.actual_output_tokens);
@@ -100,7 +115,7 @@ impl EventDraft {
             estimator_profile: self.extras.estimator_profile,
             coefficients_hash: self.extras.coefficients_hash,
             provider: self.extras.provider,
-            usage_kind: self.extras.usage_kind,
+            usage_kind: Some(self.extras.usage_kind.unwrap_or(UsageKind::Output)),
             run_id_inferred: false,
         })
     }

@@ -108,7 +108,9 @@ pub struct TelemetryEvent {
     pub coefficients_hash: Option<String>,
     /// tel: provider name (`anthropic`, `openai`, `gemini`, …), when known.
     pub provider: Option<String>,
-    /// tel: whether `actual_output_tokens` is output-only or an input+output total; `None` for legacy rows.
+    /// tel: whether `actual_output_tokens` is output-only or an input+output total. `None` exactly for
+    /// rows from the original (adopted, or imported from its NDJSON export): every writer of tel sets it,
+    /// so it is how the analysis tells the original's rows (legacy rules) from tel's (docs/REPORT.md).
     pub usage_kind: Option<UsageKind>,
     /// tel: the run id was inferred by the `run_id` backfill rule rather than given.
     pub run_id_inferred: bool,

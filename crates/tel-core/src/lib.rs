@@ -58,14 +58,16 @@ pub mod stats;
 mod stop_reason;
 pub mod strata;
 mod timestamp;
+pub mod validate;
 
 pub use accuracy::{AccuracyAccumulator, AccuracyOptions, AccuracyReport, EventView};
 pub use category::{Category, normalise_category};
 pub use complexity::{Complexity, UnknownComplexity};
-pub use draft::{EventDraft, TelExtras};
+pub use draft::{EventDraft, RejectedDraft, TelExtras};
 pub use event::{DocFeatures, SotFields, TelemetryEvent, UsageKind};
 pub use metrics::{EventMetrics, InvalidEvent, ValidityGuard};
 pub use sanitize::{SanitizedDeliverables, sanitize_deliverables};
 pub use stop_reason::StopReasonKind;
 pub use strata::{BucketScheme, StratumKey};
 pub use timestamp::{InvalidTimestamp, Timestamp};
+pub use validate::{InvalidField, MAX_TEXT_BYTES};

@@ -16,7 +16,7 @@ pub use rng::Rng;
 pub use truth::{DeliverableKind, GroundTruth, MIN_ACTUAL, Overhead, Price};
 
 use tel_core::{
-    EventDraft, InvalidEvent, TelExtras, TelemetryEvent, Timestamp, UsageKind, ValidityGuard,
+    EventDraft, RejectedDraft, TelExtras, TelemetryEvent, Timestamp, UsageKind, ValidityGuard,
 };
 
 /// The floor the original builder applied to most first attempts (telemetry.md §2.7 step 5).
@@ -140,7 +140,7 @@ impl<P: Predictor> Generator<P> {
 
     /// The next phase as the writer would store it; `Err` when the writer's guard would drop it (an
     /// actual below 50, possible only when a predictor's budget is tiny).
-    fn next_event(&mut self) -> Result<TelemetryEvent, InvalidEvent> {
+    fn next_event(&mut self) -> Result<TelemetryEvent, RejectedDraft> {
         if self.phases_left == 0 {
             self.start_run();
         }

@@ -35,6 +35,8 @@ mod calibrate_recovery;
 mod fuzz_import;
 #[path = "replay/fuzz_inputs.rs"]
 mod fuzz_inputs;
+#[path = "replay/growing_files.rs"]
+mod growing_files;
 #[path = "replay/hostile.rs"]
 mod hostile;
 #[path = "replay/hostile_regressions.rs"]

@@ -18,7 +18,7 @@ use crate::models::events::{InsertOptions, insert_event};
 use crate::spool::Spool;
 use crate::sql_timestamp::now;
 use crate::url::{DatabaseUrl, resolve_database_url};
-use tel_core::{EventDraft, ValidityGuard};
+use tel_core::{EventDraft, RejectedDraft, ValidityGuard};
 
 /// THE parser of `TELEMETRY_DB_ENABLED`: enabled iff the value, trimmed and lower-cased, is `1`,
 /// `true` or `yes`; anything else and unset are disabled. (tel's rule; the original did not trim.)
@@ -173,8 +173,14 @@ impl Recorder {
         self.store(&event)
     }
 
-    /// Stores a finished event (metrics already computed), spooling it on failure.
+    /// Stores a finished event (metrics already computed), spooling it on failure. An event tel-core's
+    /// rules refuse (docs/STORE.md) is skipped with a warning: it could never be stored, so it is not spooled.
     pub fn store(&self, event: &TelemetryEvent) -> RecordOutcome {
+        if let Err(invalid) = event.validate() {
+            let warning = RejectedDraft::Invalid(invalid).to_string();
+            (self.warn)(&warning);
+            return RecordOutcome::Skipped { warning };
+        }
         let attempt = catch_unwind(AssertUnwindSafe(|| self.try_store(event)));
         let reason = match attempt {
             Ok(Ok(event_id)) => return RecordOutcome::Stored { event_id },

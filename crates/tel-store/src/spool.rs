@@ -156,7 +156,7 @@ impl Spool {
 
     /// Writes every spooled event into `conn` exactly once (idempotency key, with the recorder's
     /// parent creation and run_id backfill) in one transaction, then empties the spool, keeping only
-    /// unreadable lines. On any database error the spool is left untouched.
+    /// unreadable lines and events tel-core's rules refuse ([`TelemetryEvent::validate`]). On any database error the spool is left untouched.
     pub fn replay(&self, conn: &mut DbConn) -> Result<ReplaySummary, StoreError> {
         if !self.path.exists() {
             return Ok(ReplaySummary::default());
@@ -169,9 +169,11 @@ impl Spool {
             if line.trim().is_empty() {
                 continue;
             }
+            // An event the store's rules refuse (spooled by an older tel, e.g. a NUL that PostgreSQL
+            // rejects) would fail the whole replay: it is kept like an unreadable line.
             match serde_json::from_str::<SpoolRecord>(&line) {
-                Ok(record) => events.push(record.event),
-                Err(_) => unreadable.push(line),
+                Ok(record) if record.event.validate().is_ok() => events.push(record.event),
+                _ => unreadable.push(line),
             }
         }
         let summary = insert_events(conn, &events, InsertOptions::RECORDER)?;

@@ -239,10 +239,17 @@ fn parse_event(text: &str) -> anyhow::Result<EventDraft> {
     input.into_draft()
 }
 
+/// The draft if every value can be stored (tel-core's rules, as `tel import` applies them), so bad
+/// input is an error naming the field here rather than only the recorder's warning.
+fn checked(draft: EventDraft) -> anyhow::Result<EventDraft> {
+    draft.validate().context("invalid event")?;
+    Ok(draft)
+}
+
 /// Runs `tel record`.
 pub fn run(args: &RecordArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let Some(source) = &args.batch else {
-        let draft = args.draft()?;
+        let draft = checked(args.draft()?)?;
         let recorder = recorder(args)?;
         return Ok(report(
             &recorder,
@@ -322,7 +329,7 @@ fn run_batch(
             continue;
         }
         summary.events += 1;
-        match parse_event(&line) {
+        match parse_event(&line).and_then(checked) {
             Ok(draft) => {
                 let outcome = record_one(recorder, force, draft);
                 if stdout_open && let Err(err) = report(recorder, &outcome) {

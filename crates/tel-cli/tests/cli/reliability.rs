@@ -148,7 +148,7 @@ impl Recording {
 }
 
 /// Events in the database, from `tel status --json`.
-fn events_in_database(url: &str) -> u64 {
+pub(crate) fn events_in_database(url: &str) -> u64 {
     let status = tel_here(&["status", "--json", "--database-url", url]);
     assert!(status.status.success(), "{status:?}");
     let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
@@ -194,7 +194,7 @@ fn replay(url: &str, spool: &Path) -> u64 {
     json["inserted"].as_u64().unwrap()
 }
 
-fn migrate(url: &str) {
+pub(crate) fn migrate(url: &str) {
     let migrated = tel_here(&["migrate", "--database-url", url]);
     assert!(migrated.status.success(), "{migrated:?}");
 }
@@ -266,7 +266,7 @@ fn four_processes_record_twenty_thousand_events_into_sqlite_exactly_once() {
 
 #[test]
 fn four_processes_record_twenty_thousand_events_into_postgres_exactly_once() {
-    let Some(db) = PgDatabase::create() else {
+    let Some(db) = PgDatabase::create_named("cli") else {
         return;
     };
     let work = tempfile::tempdir().unwrap();
@@ -274,19 +274,20 @@ fn four_processes_record_twenty_thousand_events_into_postgres_exactly_once() {
 }
 
 /// A fresh PostgreSQL database on the server of `TEL_TEST_PG_URL`, dropped afterwards.
-struct PgDatabase {
+pub(crate) struct PgDatabase {
     admin: String,
     name: String,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl PgDatabase {
-    fn create() -> Option<Self> {
+    /// A database named after `tag` and the process, so tests running in parallel get their own.
+    pub(crate) fn create_named(tag: &str) -> Option<Self> {
         let Ok(admin) = std::env::var("TEL_TEST_PG_URL") else {
             eprintln!("PostgreSQL tests skipped: TEL_TEST_PG_URL not set");
             return None;
         };
-        let name = format!("tel_cli_{}", std::process::id());
+        let name = format!("tel_{tag}_{}", std::process::id());
         let mut conn = PgConnection::establish(&admin).expect("TEL_TEST_PG_URL connects");
         conn.batch_execute(&["DROP DATABASE IF EXISTS ", &name].concat())
             .unwrap();

@@ -1,9 +1,10 @@
 //! The original writer's regression tests (telemetry.md §4) and the derived cases, through `EventDraft`.
 
+use tel_core::accuracy::{EventClass, Exclusion, Truncation};
 use tel_core::metrics::{error_v1, smape_replay, smape_triage, smape_writer};
 use tel_core::{
-    Complexity, EventDraft, EventMetrics, TelExtras, TelemetryEvent, Timestamp, ValidityGuard,
-    sanitize_deliverables,
+    Complexity, EventDraft, EventMetrics, EventView, RejectedDraft, TelExtras, TelemetryEvent,
+    Timestamp, UsageKind, ValidityGuard, sanitize_deliverables,
 };
 
 /// A draft with telemetry.md §4's common arguments.
@@ -184,4 +185,109 @@ fn unknown_run_id_needs_backfill() {
     assert!(record(d.clone()).needs_run_id_backfill());
     d.run_id = String::new();
     assert!(record(d).needs_run_id_backfill());
+}
+
+#[test]
+fn events_written_by_tel_carry_usage_kind_output_unless_told() {
+    assert_eq!(
+        record(draft(1000, 800, &[])).usage_kind,
+        Some(UsageKind::Output)
+    );
+    let mut total = draft(1000, 800, &[]);
+    total.extras.usage_kind = Some(UsageKind::Total);
+    assert_eq!(record(total).usage_kind, Some(UsageKind::Total));
+}
+
+/// The accuracy class of an event the writer built from `draft`, predicted at 1000.
+fn class_of(draft: EventDraft) -> EventClass {
+    EventView::from(&record(draft)).classify(1000, 50)
+}
+
+#[test]
+fn truncation_by_any_provider_spelling_counts_for_recorded_events() {
+    for reason in [
+        "max_tokens",
+        "length",
+        "MAX_TOKENS",
+        "model_context_window_exceeded",
+        "max_output_tokens",
+        "model_length",
+    ] {
+        let mut d = draft(1000, 4096, &[]);
+        d.stop_reason = Some(reason.into());
+        d.actual_max_tokens = Some(4096);
+        // The caller's flag is the original's (`stop_reason == "max_tokens"`): not what decides.
+        d.truncated = false;
+        assert_eq!(
+            class_of(d),
+            EventClass::Eligible {
+                truncation: Truncation::Truncated,
+                actual: 4096
+            },
+            "{reason}"
+        );
+    }
+}
+
+#[test]
+fn recorded_event_without_stop_reason_is_not_total_usage_but_a_legacy_row_is() {
+    let mut d = draft(1000, 800, &[]);
+    d.stop_reason = None;
+    assert_eq!(
+        class_of(d.clone()),
+        EventClass::Eligible {
+            truncation: Truncation::Unknown,
+            actual: 800
+        }
+    );
+    d.actual_max_tokens = Some(800);
+    assert_eq!(
+        class_of(d.clone()),
+        EventClass::Eligible {
+            truncation: Truncation::Truncated,
+            actual: 800
+        },
+        "B2: an unknown reason at the ceiling is truncated"
+    );
+    let mut legacy = record(d);
+    legacy.usage_kind = None;
+    assert_eq!(
+        EventView::from(&legacy).classify(1000, 50),
+        EventClass::Excluded(Exclusion::TotalUsage)
+    );
+}
+
+#[test]
+fn hostile_values_are_rejected_naming_field_and_value() {
+    type Spoil = fn(&mut EventDraft);
+    let cases: [(Spoil, &str); 5] = [
+        (
+            |d| d.predicted_output_tokens = -1,
+            "predicted_output_tokens: must not be negative, got -1",
+        ),
+        (
+            |d| d.selected_budget = i64::MIN,
+            "selected_budget: must not be negative, got -9223372036854775808",
+        ),
+        (
+            |d| d.actual_max_tokens = Some(-4096),
+            "actual_max_tokens: must not be negative, got -4096",
+        ),
+        (
+            |d| d.model = "gpt\0-4".into(),
+            r#"model: "gpt\0-4" contains a NUL character (U+0000)"#,
+        ),
+        (|d| d.model = "m".repeat(5000), "model: 5000 bytes of text"),
+    ];
+    for (spoil, expected) in cases {
+        let mut d = draft(1000, 800, &[]);
+        spoil(&mut d);
+        let err = d.into_event(now(), &ValidityGuard::default()).unwrap_err();
+        assert!(matches!(err, RejectedDraft::Invalid(_)), "{err:?}");
+        let message = err.to_string();
+        assert!(
+            message.starts_with(&format!("[TELEMETRY] Skipping invalid event: {expected}")),
+            "{message}"
+        );
+    }
 }

@@ -4,7 +4,7 @@ use std::io::BufRead;
 
 use serde_json::{Map, Value};
 
-use super::decode::{FieldError, decode_event};
+use super::decode::{FieldError, Writer, decode_event};
 use super::lines::{Lines, MAX_LINE_BYTES};
 use super::{ImportError, Record};
 use crate::fields::{FieldKind, ORIGINAL_FIELDS, kind_of};
@@ -15,6 +15,9 @@ struct Cell {
     text: String,
     quoted: bool,
 }
+
+/// A logical record: its first line number and its cells, `None` when it ends in an unterminated last line.
+type RawRecord = (u64, Option<Vec<Cell>>);
 
 /// Iterates the events of a CSV file.
 pub struct CsvReader<R> {
@@ -33,12 +36,17 @@ impl<R: BufRead> CsvReader<R> {
         }
     }
 
-    /// The next logical record (a quoted field may span lines): `(first line number, cells)`.
+    /// The file as named in errors.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The next logical record (a quoted field may span lines).
     ///
     /// A quoted field is open exactly when the record holds an odd number of `"` (an escaped `""`
     /// counts twice), so each line is scanned once and the record split once: linear time, however
     /// many lines an unterminated quote swallows.
-    fn next_record(&mut self) -> Option<Result<(u64, Vec<Cell>), ImportError>> {
+    fn next_record(&mut self) -> Option<Result<RawRecord, ImportError>> {
         let mut text = String::new();
         let mut start = None;
         let mut quote_open = false;
@@ -52,6 +60,9 @@ impl<R: BufRead> CsvReader<R> {
                     ))
                 });
             };
+            if self.lines.last_line_unterminated() {
+                return Some(Ok((start.unwrap_or(line_no), None)));
+            }
             let line = match line {
                 Ok(line) => line,
                 Err(problem) => {
@@ -85,7 +96,7 @@ impl<R: BufRead> CsvReader<R> {
                 )));
             }
             if !quote_open && let Some(cells) = split_cells(&text) {
-                return Some(Ok((first, cells)));
+                return Some(Ok((first, Some(cells))));
             }
         }
     }
@@ -154,7 +165,7 @@ impl<R: BufRead> CsvReader<R> {
             })?;
             map.insert(name.clone(), value);
         }
-        decode_event(&map)
+        decode_event(&map, Writer::Csv)
             .map(|event| Record::Event {
                 line: line_no,
                 event: Box::new(event),
@@ -222,7 +233,8 @@ impl<R: BufRead> Iterator for CsvReader<R> {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             let (line_no, cells) = match self.next_record()? {
-                Ok(record) => record,
+                Ok((line_no, Some(cells))) => (line_no, cells),
+                Ok((line_no, None)) => return Some(Ok(Record::incomplete_last_line(line_no))),
                 Err(e) => return Some(Err(e)),
             };
             match self.columns.take() {

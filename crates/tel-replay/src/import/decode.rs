@@ -8,6 +8,16 @@ use tel_core::{
 
 use crate::fields::{ORIGINAL_FIELDS, kind_of};
 
+/// Who wrote a record's format, which decides what an absent `usage_kind` means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writer {
+    /// NDJSON: a record with only the original export's keys is the original's (no usage kind, so the
+    /// legacy rules apply); a record with any of tel's extended keys is tel's.
+    Ndjson,
+    /// CSV is tel's own format.
+    Csv,
+}
+
 /// A field that could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
@@ -80,10 +90,9 @@ impl Record<'_> {
             ));
         };
         if let Some(i) = n.as_i64() {
-            return if i < 0 {
-                Err(err(key, format!("must not be negative, got {i}")))
-            } else {
-                Ok(Some(i))
+            return match tel_core::validate::count_problem(i) {
+                Some(problem) => Err(err(key, problem)),
+                None => Ok(Some(i)),
             };
         }
         let too_large = n.is_u64() || n.as_f64().is_some_and(|x| x.fract() == 0.0 && x > 0.0);
@@ -119,31 +128,13 @@ impl Record<'_> {
     }
 }
 
-/// The longest text value imported, in UTF-8 bytes. The export escapes every non-ASCII or control
-/// character (up to 6 output bytes per input byte), so with this bound any imported event exports to a line
-/// well under [`super::MAX_LINE_BYTES`] and re-imports; real values are identifiers of under 100 bytes.
-pub const MAX_TEXT_BYTES: usize = 4096;
-
-/// Text as a column stores it, refused here with the file and line when it could not round-trip: longer than
-/// [`MAX_TEXT_BYTES`], or holding a NUL character, which PostgreSQL cannot store (SQLite can, so without this
-/// check the backends would disagree).
+/// Text as a column stores it, refused here with the file and line when it could not be stored or
+/// round-trip (tel-core's [`tel_core::validate::text_problem`]: too long, or a NUL character).
 pub fn storable_text(field: &str, text: &str) -> Result<String, FieldError> {
-    if text.len() > MAX_TEXT_BYTES {
-        return Err(err(
-            field,
-            format!(
-                "{} bytes of text, more than the {MAX_TEXT_BYTES} a value may have",
-                text.len()
-            ),
-        ));
+    match tel_core::validate::text_problem(text) {
+        Some(problem) => Err(err(field, problem)),
+        None => Ok(text.to_owned()),
     }
-    if text.contains('\0') {
-        return Err(err(
-            field,
-            "contains a NUL character (U+0000), which PostgreSQL text cannot store",
-        ));
-    }
-    Ok(text.to_owned())
 }
 
 /// Parses a stored complexity: only the canonical values are accepted (synonyms would change the bytes),
@@ -185,8 +176,13 @@ fn decode_deliverables(value: &Value) -> Result<String, FieldError> {
 /// lists of ≤ 20 items of ≤ 200 code points unchanged) and, optionally, tel's extended keys.
 ///
 /// Absent extended keys take the values the original writer implied: `created_at` = `timestamp`,
-/// `is_truncated_output` = `truncated`, everything else NULL / false.
-pub fn decode_event(map: &Map<String, Value>) -> Result<TelemetryEvent, FieldError> {
+/// `is_truncated_output` = `truncated`, everything else NULL / false — except `usage_kind`: a stated
+/// value (NULL included, which is how tel exports the original's rows) is kept; an absent one is
+/// `output` in tel's formats and NULL in the original export (see [`Writer`]).
+pub fn decode_event(
+    map: &Map<String, Value>,
+    writer: Writer,
+) -> Result<TelemetryEvent, FieldError> {
     if let Some(key) = map.keys().find(|k| kind_of(k).is_none()) {
         return Err(err(
             key,
@@ -203,7 +199,12 @@ pub fn decode_event(map: &Map<String, Value>) -> Result<TelemetryEvent, FieldErr
     let complexity = parse_complexity("complexity", &r.req_text("complexity")?)?;
     let deliverables = decode_deliverables(r.required("deliverables", r.value("deliverables"))?)?;
     let truncated = r.req_bool("truncated")?;
+    let from_tel = match writer {
+        Writer::Csv => true,
+        Writer::Ndjson => map.len() > ORIGINAL_FIELDS.len(),
+    };
     let usage_kind = match r.text("usage_kind")?.as_deref() {
+        None if !map.contains_key("usage_kind") && from_tel => Some(UsageKind::Output),
         None => None,
         Some("output") => Some(UsageKind::Output),
         Some("total") => Some(UsageKind::Total),

@@ -36,6 +36,7 @@ pub struct Lines<R> {
     line_no: u64,
     buf: Vec<u8>,
     failed: bool,
+    unterminated: bool,
 }
 
 impl<R: BufRead> Lines<R> {
@@ -46,12 +47,20 @@ impl<R: BufRead> Lines<R> {
             line_no: 0,
             buf: Vec::new(),
             failed: false,
+            unterminated: false,
         }
+    }
+
+    /// The line just returned is not blank and ended at the end of the input without a line break:
+    /// a writer may still be appending to it (readers that import files skip it).
+    pub fn last_line_unterminated(&self) -> bool {
+        self.unterminated
     }
 
     /// Reads one raw line into `self.buf`: `(a line was present, it was too long)`.
     fn fill_line(&mut self) -> io::Result<(bool, bool)> {
         self.buf.clear();
+        self.unterminated = false;
         let mut too_long = false;
         let mut any = false;
         loop {
@@ -61,6 +70,8 @@ impl<R: BufRead> Lines<R> {
                 Err(err) => return Err(err),
             };
             if available.is_empty() {
+                self.unterminated =
+                    any && (too_long || !self.buf.iter().all(u8::is_ascii_whitespace));
                 return Ok((any, too_long));
             }
             any = true;
@@ -136,6 +147,19 @@ mod tests {
             ]
         );
         assert!(collect(b"").is_empty());
+    }
+
+    #[test]
+    fn only_a_non_blank_last_line_without_line_break_is_unterminated() {
+        let flags = |input: &[u8]| {
+            let mut lines = Lines::new(input);
+            std::iter::from_fn(|| lines.next().map(|_| lines.last_line_unterminated()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(flags(b"a\nb\n"), [false, false]);
+        assert_eq!(flags(b"a\nb"), [false, true]);
+        assert_eq!(flags(b"a\nb\r"), [false, true], "cut between CR and LF");
+        assert_eq!(flags(b"a\n \t"), [false, false], "a blank tail is no event");
     }
 
     #[test]

@@ -63,6 +63,11 @@ impl<R: BufRead> LogReader<R> {
         }
     }
 
+    /// The file as named in errors.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
     fn parse(&self, line_no: u64, line: &str) -> Option<Result<Record, ImportError>> {
         let (marker, is_v2) = match (line.find(V2_MARKER), line.find(V1_MARKER)) {
             (Some(at), _) => (at + V2_MARKER.len(), true),
@@ -100,6 +105,9 @@ impl<R: BufRead> Iterator for LogReader<R> {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             let (line_no, line) = self.lines.next()?;
+            if self.lines.last_line_unterminated() {
+                return Some(Ok(Record::incomplete_last_line(line_no)));
+            }
             match line {
                 Err(problem) => {
                     return Some(Err(ImportError::line(
@@ -333,8 +341,9 @@ mod tests {
 
     const FIXTURE_LINE: &str = "[2025-12-23 22:09:15] INFO: [TokenEstimationV2] predicted_output=462 actual_output=742 smape=46.5% selected_budget=8192 category=configuration complexity=low deliverables=2 success=False stop_reason=end_turn truncated=False model=claude-sonnet-4-5";
 
+    /// The records of `line` as a complete (terminated) line.
     fn parse(line: &str, include_v1: bool) -> Vec<Result<Record, ImportError>> {
-        LogReader::new(line.as_bytes(), "x.log", include_v1).collect()
+        LogReader::new(format!("{line}\n").as_bytes(), "x.log", include_v1).collect()
     }
 
     #[test]

@@ -69,6 +69,22 @@ pub enum Record {
     },
 }
 
+/// The reason given for a last line without its line break. A file still being written ends in a half
+/// line (a cut model name, a CSV row cut after a comma); importing it would store an event that differs
+/// from the complete line, which a later import then adds as a second event. Never imported, so the
+/// complete line imports once, later.
+pub const INCOMPLETE_LAST_LINE: &str = "incomplete last line, not imported";
+
+impl Record {
+    /// The record of an unterminated last line that starts on `line`.
+    fn incomplete_last_line(line: u64) -> Self {
+        Self::Skipped {
+            line,
+            reason: INCOMPLETE_LAST_LINE.to_owned(),
+        }
+    }
+}
+
 /// A line that could not be imported: `FILE:LINE: field: what was wrong`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ImportError {
@@ -142,11 +158,27 @@ impl<R: BufRead> EventReader<R> {
 impl<R: BufRead> Iterator for EventReader<R> {
     type Item = Result<Record, ImportError>;
 
+    /// Every event also passes tel-core's storable-value rules ([`TelemetryEvent::validate`]), the
+    /// ones the recorder, spool replay and the generator apply.
     fn next(&mut self) -> Option<Self::Item> {
-        match self {
-            Self::Ndjson(reader) => reader.next(),
-            Self::Csv(reader) => reader.next(),
-            Self::Log(reader) => reader.next(),
-        }
+        let (record, file) = match self {
+            Self::Ndjson(reader) => (reader.next()?, reader.file()),
+            Self::Csv(reader) => (reader.next()?, reader.file()),
+            Self::Log(reader) => (reader.next()?, reader.file()),
+        };
+        Some(record.and_then(|record| match &record {
+            Record::Event { line, event } => match event.validate() {
+                Ok(()) => Ok(record),
+                Err(invalid) => Err(ImportError::field(
+                    file,
+                    *line,
+                    FieldError {
+                        field: invalid.field.to_owned(),
+                        message: invalid.message,
+                    },
+                )),
+            },
+            Record::Skipped { .. } => Ok(record),
+        }))
     }
 }

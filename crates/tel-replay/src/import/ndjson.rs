@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::lines::Lines;
 use super::{ImportError, Record};
-use crate::import::decode::decode_event;
+use crate::import::decode::{Writer, decode_event};
 
 /// Iterates the events of an NDJSON file.
 pub struct NdjsonReader<R> {
@@ -23,11 +23,16 @@ impl<R: BufRead> NdjsonReader<R> {
         }
     }
 
+    /// The file as named in errors.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
     fn parse(&self, line_no: u64, line: &str) -> Result<Record, ImportError> {
         let map = serde_json::from_str::<Map<String, Value>>(line).map_err(|e| {
             ImportError::line(&self.file, line_no, format!("not a JSON object: {e}"))
         })?;
-        decode_event(&map)
+        decode_event(&map, Writer::Ndjson)
             .map(|event| Record::Event {
                 line: line_no,
                 event: Box::new(event),
@@ -42,6 +47,9 @@ impl<R: BufRead> Iterator for NdjsonReader<R> {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             let (line_no, line) = self.lines.next()?;
+            if self.lines.last_line_unterminated() {
+                return Some(Ok(Record::incomplete_last_line(line_no)));
+            }
             return Some(match line {
                 Err(problem) => Err(ImportError::line(&self.file, line_no, problem.describe())),
                 Ok(text) if text.trim().is_empty() => continue,

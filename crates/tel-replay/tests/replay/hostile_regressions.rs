@@ -266,17 +266,17 @@ fn batch_requests_with_hostile_lines_get_located_errors_and_critical_takes_the_d
 #[test]
 fn nul_character_in_text_is_rejected_with_file_line_in_every_format() {
     for (format, valid) in valid_inputs() {
-        let (from, to) = match format {
-            ImportFormat::Log => ("model=m", "model=m\0x"),
-            ImportFormat::Csv => ("claude-sonnet-4-5", "claude\0x"),
-            ImportFormat::Ndjson => ("claude-sonnet-4-5", "claude\\u0000x"),
+        let (from, to, value) = match format {
+            ImportFormat::Log => ("model=m", "model=m\0x", "m\0x"),
+            ImportFormat::Csv => ("claude-sonnet-4-5", "claude\0x", "claude\0x"),
+            ImportFormat::Ndjson => ("claude-sonnet-4-5", "claude\\u0000x", "claude\0x"),
         };
         let errors = errors(replace_in_record(&valid, from, to).as_bytes(), format);
         let line = if format == ImportFormat::Csv { 2 } else { 1 };
         assert_eq!(
             errors,
             [format!(
-                "in.dat:{line}: model: contains a NUL character (U+0000), which PostgreSQL text cannot store"
+                "in.dat:{line}: model: {value:?} contains a NUL character (U+0000), which PostgreSQL text cannot store"
             )],
             "{format:?}"
         );
@@ -322,6 +322,9 @@ fn text_too_long_to_re_import_after_export_is_rejected_and_the_longest_allowed_r
     let too_long = replace_in_record(log, "model=m", &format!("model={longest}x"));
     assert_eq!(
         errors(too_long.as_bytes(), ImportFormat::Log),
-        ["in.dat:1: model: 4097 bytes of text, more than the 4096 a value may have"]
+        [format!(
+            "in.dat:1: model: 4097 bytes of text (\"{}\"…), more than the 4096 a value may have",
+            "\u{10000}".repeat(40)
+        )]
     );
 }

@@ -180,6 +180,7 @@ fn invalid_utf8_and_huge_lines_are_errors_and_later_lines_still_read() {
     ));
     input.push(b'\n');
     input.extend(GOOD.as_bytes());
+    input.push(b'\n');
     let results = import(&input, ImportFormat::Ndjson);
     assert_eq!(results.len(), 3);
     assert_eq!(
@@ -200,7 +201,7 @@ fn invalid_utf8_and_huge_lines_are_errors_and_later_lines_still_read() {
 fn oversized_deliverable_lists_are_sanitised_like_the_writer() {
     let many: Vec<String> = (0..26).map(|i| format!("\"f{i}.py\"")).collect();
     let line = GOOD.replace(r#"["a.md"]"#, &format!("[{}]", many.join(", ")));
-    let event = &events(line.as_bytes(), ImportFormat::Ndjson)[0];
+    let event = &events(format!("{line}\n").as_bytes(), ImportFormat::Ndjson)[0];
     assert_eq!(event.deliverables().len(), 20);
     assert_eq!(event.deliverable_count, 1, "the stated count is kept");
 }

@@ -43,17 +43,22 @@ pub fn count_rows(conn: &mut DbConn) -> Result<TableCounts, StoreError> {
     })
 }
 
-/// What a prune removed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+/// What a prune removed, and whether it could compact the file.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct PruneSummary {
-    /// Telemetry events deleted.
+    /// Telemetry events deleted (committed).
     pub events: u64,
-    /// Escalation events deleted.
+    /// Escalation events deleted (committed).
     pub escalation_events: u64,
+    /// Why the SQLite VACUUM after the committed deletion failed (e.g. `database or disk is full`:
+    /// VACUUM needs room for a copy of the database); `None` when it ran or the backend has none.
+    pub vacuum_error: Option<String>,
 }
 
 /// Deletes telemetry and escalation events older than `age` before `now` (one transaction), then
-/// compacts an SQLite file with VACUUM. Runs and phases are kept.
+/// compacts an SQLite file with VACUUM. Runs and phases are kept. A failed VACUUM is not an error:
+/// the deletion is committed by then and the freed pages are reused by later writes, so it is
+/// reported in [`PruneSummary::vacuum_error`] beside what was deleted.
 pub fn prune_older_than(
     conn: &mut DbConn,
     age: Duration,
@@ -61,14 +66,15 @@ pub fn prune_older_than(
 ) -> Result<PruneSummary, StoreError> {
     let age_micros = i64::try_from(age.as_micros()).unwrap_or(i64::MAX);
     let cutoff = Timestamp::from_unix_micros(now.unix_micros().saturating_sub(age_micros));
-    let summary = conn.write_transaction(|conn| {
+    let mut summary = conn.write_transaction(|conn| {
         Ok::<_, StoreError>(PruneSummary {
             events: events::delete_events_before(conn, cutoff)?,
             escalation_events: escalations::delete_escalations_before(conn, cutoff)?,
+            vacuum_error: None,
         })
     })?;
     if let DbConn::Sqlite(c) = conn {
-        c.batch_execute("VACUUM").context("vacuum the database")?;
+        summary.vacuum_error = c.batch_execute("VACUUM").err().map(|e| e.to_string());
     }
     Ok(summary)
 }

@@ -321,3 +321,39 @@ fn recorder_checkpoints_keep_the_wal_bounded_without_pauses_between_records() {
         wal.display()
     );
 }
+
+#[test]
+fn recorder_skips_what_no_backend_can_store_instead_of_spooling_it() {
+    // Issue 14: a NUL model was spooled on PostgreSQL and then failed every spool replay.
+    for db in migrated_backends() {
+        let (rec, warnings) = recorder(&db, Some("1"));
+        let mut nul = draft(Complexity::Low, &[], 1000, 800);
+        nul.model = "gpt\0-4o".to_owned();
+        let outcome = rec.record(nul.clone());
+        assert!(
+            matches!(outcome, RecordOutcome::Skipped { .. }),
+            "{outcome:?}"
+        );
+        nul.model = "gpt-4o".to_owned();
+        let mut event = nul
+            .into_event(tel_store::now(), &ValidityGuard::default())
+            .unwrap();
+        event.selected_budget = i64::MIN;
+        assert!(matches!(rec.store(&event), RecordOutcome::Skipped { .. }));
+        assert_eq!(
+            warnings.lock().unwrap().as_slice(),
+            [
+                r#"[TELEMETRY] Skipping invalid event: model: "gpt\0-4o" contains a NUL character (U+0000), which PostgreSQL text cannot store"#,
+                "[TELEMETRY] Skipping invalid event: selected_budget: must not be negative, got -9223372036854775808",
+            ],
+            "{:?}",
+            db.url
+        );
+        assert!(db.events().is_empty());
+        assert_eq!(rec.write_failures(), 0);
+        assert!(
+            !db.dir.path().join("spool.ndjson").exists(),
+            "nothing spooled"
+        );
+    }
+}
