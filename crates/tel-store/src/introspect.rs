@@ -55,6 +55,20 @@ pub fn table_exists(conn: &mut DbConn, table: &str) -> Result<bool, StoreError> 
     Ok(found.n > 0)
 }
 
+/// The journal mode of an SQLite database (`delete`, `wal`, …), read without changing it; `None` on
+/// PostgreSQL.
+pub fn journal_mode(conn: &mut DbConn) -> Result<Option<String>, StoreError> {
+    match conn {
+        DbConn::Sqlite(c) => {
+            diesel::sql_query("SELECT journal_mode AS line FROM pragma_journal_mode")
+                .get_result::<Line>(c)
+                .map(|row| Some(row.line))
+                .context("read the journal mode")
+        }
+        DbConn::Pg(_) => Ok(None),
+    }
+}
+
 /// The columns of `table` in physical order (empty when the table does not exist).
 pub fn columns(conn: &mut DbConn, table: &str) -> Result<Vec<ColumnInfo>, StoreError> {
     match conn {

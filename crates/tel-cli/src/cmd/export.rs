@@ -51,7 +51,7 @@ pub struct ExportArgs {
 
 /// Runs `tel export`.
 pub fn run(args: &ExportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let (url, mut conn) = args.db.open()?;
+    let (url, mut conn) = args.db.open_read_only()?;
     let query = args.filters.query(EventOrder::Descending);
     let format = match args.format {
         FormatArg::Ndjson => ExportFormat::Ndjson,
