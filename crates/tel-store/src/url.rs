@@ -404,6 +404,59 @@ mod tests {
     }
 
     #[test]
+    fn sqlite_uri_filenames_and_sqlite_urls_with_a_query_are_refused_naming_the_url() {
+        for text in ["file:x.db?mode=memory", "file:///tmp/x.db", "FILE:x.db"] {
+            let err = DatabaseUrl::parse(text).unwrap_err();
+            assert!(matches!(err, UrlError::SqliteUri { .. }), "{text}: {err:?}");
+            assert!(err.to_string().contains(text), "{err}");
+        }
+        for text in [
+            "sqlite://w.db?mode=rwc",
+            "sqlite:w.db#frag",
+            "sqlite:///a/w.db?cache=shared",
+        ] {
+            let err = DatabaseUrl::parse(text).unwrap_err();
+            assert!(
+                matches!(err, UrlError::SqliteQuery { .. }),
+                "{text}: {err:?}"
+            );
+            assert!(err.to_string().contains(text), "{err}");
+        }
+    }
+
+    #[test]
+    fn plain_paths_are_literal_and_display_in_a_form_that_parses_back() {
+        for text in ["w.db?mode=rwc", "dir/a#b.db", "x%41.db", "sqlite://x%41.db"] {
+            let url = DatabaseUrl::parse(text).unwrap();
+            assert!(matches!(url, DatabaseUrl::SqliteFile(_)), "{text}");
+            assert_eq!(DatabaseUrl::parse(&url.to_string()), Ok(url), "{text}");
+        }
+        assert_eq!(
+            DatabaseUrl::parse("w.db?mode=rwc").unwrap().sqlite_path(),
+            Some(Path::new("w.db?mode=rwc"))
+        );
+    }
+
+    #[test]
+    fn postgres_identity_is_libpq_s_reading_of_the_url() {
+        let env = |name: &str| (name == "USER").then(|| "me".to_owned());
+        let identity = |text: &str| DatabaseUrl::parse(text).unwrap().identity(&env);
+        assert_eq!(
+            identity("postgres://u:pw@127.0.0.1:55432/tel2?sslmode=require"),
+            "postgresql://u@localhost:55432/tel2"
+        );
+        assert_eq!(identity("postgres:///"), "postgresql://me@:5432/me");
+        assert_eq!(
+            identity("postgresql://[2001:DB8::1],b.example:6543/d?service=s&options=o"),
+            "postgresql://me@2001:db8::1:5432,b.example:6543/d?options=o&service=s"
+        );
+        assert_eq!(
+            identity("postgres://u@h1,h2/d?port=1,2"),
+            "postgresql://u@h1:1,h2:2/d"
+        );
+    }
+
+    #[test]
     fn passwords_never_appear_in_display_or_errors() {
         let url =
             DatabaseUrl::parse("postgres://tel:s3cret@db:5432/tel?sslmode=require&password=s3cret")
