@@ -28,6 +28,10 @@ mod export_import_replay;
 mod generate;
 #[path = "cli/hostile_input.rs"]
 mod hostile_input;
+#[path = "cli/paths.rs"]
+mod paths;
+#[path = "cli/read_only.rs"]
+mod read_only;
 #[path = "cli/reliability.rs"]
 mod reliability;
 #[path = "cli/security.rs"]
