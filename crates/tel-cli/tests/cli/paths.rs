@@ -34,7 +34,7 @@ fn sqlite_uri_filename_with_mode_memory_is_refused_not_silently_kept_in_memory()
     assert_url_refused("file:x.db?mode=memory", &["migrate"]);
     assert_url_refused(
         "file:x.db?mode=memory",
-        &["generate", "--format", "db", "--count", "10"],
+        &["generate", "--format", "db", "--events", "10"],
     );
 }
 

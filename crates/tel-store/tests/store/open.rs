@@ -10,8 +10,9 @@ use sha2::{Digest as _, Sha256};
 use tel_core::Complexity;
 use tel_store::introspect::journal_mode;
 use tel_store::{
-    ConnectOptions, DatabaseUrl, MigrateAction, RecordOutcome, Recorder, RecorderConfig, Spool,
-    StoreError, connect, connect_read_only, delete_run, migrate, migration_state,
+    ConnectOptions, DatabaseUrl, EventQuery, MigrateAction, RecordOutcome, Recorder,
+    RecorderConfig, Spool, StoreError, connect, connect_read_only, count_events, delete_run,
+    for_each_event, migrate, migration_state,
 };
 
 use crate::fixture::{TestDb, draft, migrated_backends};
@@ -60,9 +61,26 @@ fn read_only_connection_leaves_a_rollback_journal_database_byte_identical() {
 }
 
 #[test]
-fn read_only_connection_refuses_writes_on_both_backends() {
+fn read_only_connection_reads_and_refuses_writes_on_both_backends() {
     for db in migrated_backends() {
+        let event = draft(Complexity::Low, &["a"], 100, 120)
+            .into_event(tel_store::now(), &ValidityGuard::default())
+            .unwrap();
+        insert_event(&mut db.connect(), &event, InsertOptions::RECORDER).unwrap();
         let mut conn = connect_read_only(&db.url, &ConnectOptions::default()).unwrap();
+        assert!(migration_state(&mut conn).unwrap().pending.is_empty());
+        let mut read = 0;
+        for_each_event(&mut conn, &EventQuery::default(), |_| {
+            read += 1;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+        assert_eq!(
+            (read, count_events(&mut conn).unwrap()),
+            (1, 1),
+            "{}",
+            db.url
+        );
         let err = delete_run(&mut conn, "any-run").unwrap_err().to_string();
         assert!(
             err.contains("readonly") || err.contains("read-only"),
