@@ -6,6 +6,7 @@ use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 
 use crate::conn::DbConn;
 use crate::error::{QueryContext as _, StoreError};
+use crate::with_conn;
 
 /// One column as the database declares it.
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
@@ -53,6 +54,15 @@ pub fn table_exists(conn: &mut DbConn, table: &str) -> Result<bool, StoreError> 
     }
     .context(&["look up table ", table].concat())?;
     Ok(found.n > 0)
+}
+
+/// The versions recorded in diesel's `__diesel_schema_migrations` table (which must exist), read
+/// without writing anything.
+pub fn applied_migration_versions(conn: &mut DbConn) -> Result<Vec<String>, StoreError> {
+    let query = diesel::sql_query("SELECT version AS line FROM __diesel_schema_migrations");
+    let rows: Vec<Line> =
+        with_conn!(conn, c => query.load(c)).context("read __diesel_schema_migrations")?;
+    Ok(rows.into_iter().map(|row| row.line).collect())
 }
 
 /// The journal mode of an SQLite database (`delete`, `wal`, …), read without changing it; `None` on

@@ -64,19 +64,19 @@ pub enum UrlError {
     /// An SQLite URI filename (`file:…`): SQLite would read its query parameters (`mode=memory`,
     /// `mode=ro`, `vfs=…`) and tel would then not be opening the file it reports.
     #[error(
-        "unsupported database URL {url:?}: tel does not take SQLite URI filenames (file:...); give a path, sqlite://PATH or :memory:"
+        "unsupported database URL {redacted:?}: tel does not take SQLite URI filenames (file:...); give a path, sqlite://PATH or :memory:"
     )]
     SqliteUri {
-        /// The URL as given.
-        url: String,
+        /// The URL as given, any password replaced by `***`.
+        redacted: String,
     },
     /// An `sqlite:` URL with a query (`?mode=rwc`) or fragment: tel chooses the open mode itself.
     #[error(
-        "unsupported database URL {url:?}: an sqlite: URL takes no ?query or #fragment (reading commands open the file read-only, writing commands create it); a file whose name holds ? or # is given as a plain path"
+        "unsupported database URL {redacted:?}: an sqlite: URL takes no ?query or #fragment (reading commands open the file read-only, writing commands create it); a file whose name holds ? or # is given as a plain path"
     )]
     SqliteQuery {
-        /// The URL as given.
-        url: String,
+        /// The URL as given, any password replaced by `***`.
+        redacted: String,
     },
     /// A scheme tel does not support.
     #[error(
@@ -115,7 +115,7 @@ impl DatabaseUrl {
             .is_some_and(|s| s.eq_ignore_ascii_case("file:"))
         {
             return Err(UrlError::SqliteUri {
-                url: text.to_owned(),
+                redacted: redact_url(text),
             });
         }
         let sqlite_url = text
@@ -124,7 +124,7 @@ impl DatabaseUrl {
         let path = if let Some(rest) = sqlite_url {
             if rest.contains(['?', '#']) {
                 return Err(UrlError::SqliteQuery {
-                    url: text.to_owned(),
+                    redacted: redact_url(text),
                 });
             }
             rest
@@ -471,6 +471,13 @@ mod tests {
             .to_string();
         assert!(!err.contains("s3cret"), "{err}");
         assert!(err.contains("mysql"), "{err}");
+        for text in [
+            "sqlite://u:s3cret@h/x.db?mode=rwc",
+            "file://u:s3cret@h/x.db",
+        ] {
+            let err = DatabaseUrl::parse(text).unwrap_err().to_string();
+            assert!(!err.contains("s3cret") && err.contains("***"), "{err}");
+        }
     }
 
     #[test]

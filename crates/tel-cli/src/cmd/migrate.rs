@@ -52,11 +52,14 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     };
     let read_only = matches!(action, MigrateAction::Status | MigrateAction::DryRun);
     // A writing connection switches an existing SQLite file to WAL; its mode before is read first
-    // (read-only, nothing changed) so that the switch can be reported.
+    // (read-only, nothing changed) so that the switch can be reported. Best effort: a file that
+    // cannot be read read-only (a hot journal to roll back) is left to the writing open.
     let journal_before = match args.db.url()?.sqlite_path() {
-        Some(path) if !read_only && path.is_file() => {
-            journal_mode(&mut args.db.open_read_only()?.1)?
-        }
+        Some(path) if !read_only && path.is_file() => args
+            .db
+            .open_read_only()
+            .ok()
+            .and_then(|(_, mut conn)| journal_mode(&mut conn).ok().flatten()),
         _ => None,
     };
     let (url, mut conn) = args.db.open_with(if read_only {

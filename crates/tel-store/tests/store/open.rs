@@ -10,9 +10,9 @@ use sha2::{Digest as _, Sha256};
 use tel_core::Complexity;
 use tel_store::introspect::journal_mode;
 use tel_store::{
-    ConnectOptions, DatabaseUrl, EventQuery, MigrateAction, RecordOutcome, Recorder,
-    RecorderConfig, Spool, StoreError, connect, connect_read_only, count_events, delete_run,
-    for_each_event, migrate, migration_state,
+    ConnectOptions, DatabaseUrl, EventQuery, InsertOptions, MigrateAction, RecordOutcome, Recorder,
+    RecorderConfig, Spool, StoreError, ValidityGuard, connect, connect_read_only, count_events,
+    delete_run, for_each_event, insert_event, migrate, migration_state,
 };
 
 use crate::fixture::{TestDb, draft, migrated_backends};
