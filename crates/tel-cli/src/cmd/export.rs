@@ -42,7 +42,7 @@ pub struct ExportArgs {
     /// Append every stored field after the original keys.
     #[arg(long)]
     extended: bool,
-    /// Write to this file (atomically, mode 0600) instead of stdout.
+    /// Write to this file (atomically, mode 0600; a symbolic link is followed) instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
     #[command(flatten)]
