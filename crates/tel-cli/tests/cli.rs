@@ -30,6 +30,10 @@ mod generate;
 mod hostile_input;
 #[path = "cli/ingest.rs"]
 mod ingest;
+#[path = "cli/paths.rs"]
+mod paths;
+#[path = "cli/read_only.rs"]
+mod read_only;
 #[path = "cli/reliability.rs"]
 mod reliability;
 #[path = "cli/security.rs"]

@@ -145,9 +145,40 @@ impl Default for ConnectOptions {
     }
 }
 
-/// Opens `url`. SQLite files are created when missing but their directory must exist; every SQLite
-/// connection gets `foreign_keys=ON`, the busy timeout, `journal_mode=WAL` and `synchronous=NORMAL`.
+/// Whether a connection may change the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Writing commands: an SQLite file is created when missing and switched to WAL.
+    ReadWrite,
+    /// Reading commands: SQLite opens the file with `mode=ro` (no journal-mode change, never
+    /// created: a missing file is [`StoreError::Missing`]); PostgreSQL sessions are
+    /// `default_transaction_read_only`.
+    ReadOnly,
+}
+
+/// Opens `url` for writing. SQLite files are created when missing but their directory must exist;
+/// every SQLite connection gets `foreign_keys=ON`, the busy timeout, `journal_mode=WAL` and
+/// `synchronous=NORMAL`.
 pub fn connect(url: &DatabaseUrl, options: &ConnectOptions) -> Result<DbConn, StoreError> {
+    connect_with_mode(url, options, OpenMode::ReadWrite)
+}
+
+/// Opens `url` for reading only (see [`OpenMode::ReadOnly`]): an SQLite file keeps its bytes and its
+/// journal mode. On a WAL-mode file SQLite still needs `-wal` and `-shm` beside it and creates them
+/// when no other connection has (docs/STORE.md, "Read-only commands").
+pub fn connect_read_only(
+    url: &DatabaseUrl,
+    options: &ConnectOptions,
+) -> Result<DbConn, StoreError> {
+    connect_with_mode(url, options, OpenMode::ReadOnly)
+}
+
+/// Opens `url` in `mode` (for a command whose mode depends on its arguments).
+pub fn connect_with_mode(
+    url: &DatabaseUrl,
+    options: &ConnectOptions,
+    mode: OpenMode,
+) -> Result<DbConn, StoreError> {
     let open_error = |reason: String| StoreError::Open {
         location: url.to_string(),
         reason,
@@ -156,43 +187,88 @@ pub fn connect(url: &DatabaseUrl, options: &ConnectOptions) -> Result<DbConn, St
         DatabaseUrl::SqliteFile(path) => {
             let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
             if let Some(dir) = parent.filter(|dir| !dir.is_dir()) {
-                return Err(open_error(format!(
-                    "directory {} does not exist",
-                    dir.display()
-                )));
+                return Err(match mode {
+                    OpenMode::ReadOnly => StoreError::Missing { path: path.clone() },
+                    OpenMode::ReadWrite => {
+                        open_error(format!("directory {} does not exist", dir.display()))
+                    }
+                });
             }
             if path.is_dir() {
                 return Err(open_error(format!("{} is a directory", path.display())));
             }
+            if mode == OpenMode::ReadOnly && !path.exists() {
+                return Err(StoreError::Missing { path: path.clone() });
+            }
             let text = path
                 .to_str()
                 .ok_or_else(|| open_error("the path is not valid UTF-8".to_owned()))?;
-            let mut conn =
-                SqliteConnection::establish(text).map_err(|e| open_error(e.to_string()))?;
-            configure_sqlite(&mut conn, options).map_err(|e| open_error(e.to_string()))?;
+            let mut conn = SqliteConnection::establish(&sqlite_uri(text, mode))
+                .map_err(|e| open_error(e.to_string()))?;
+            configure_sqlite(&mut conn, options, mode).map_err(|e| open_error(e.to_string()))?;
             Ok(DbConn::Sqlite(conn))
         }
         DatabaseUrl::SqliteMemory => {
             let mut conn =
                 SqliteConnection::establish(":memory:").map_err(|e| open_error(e.to_string()))?;
-            configure_sqlite(&mut conn, options).map_err(|e| open_error(e.to_string()))?;
+            configure_sqlite(&mut conn, options, mode).map_err(|e| open_error(e.to_string()))?;
             Ok(DbConn::Sqlite(conn))
         }
-        DatabaseUrl::Postgres(text) => PgConnection::establish(text)
-            .map(DbConn::Pg)
-            .map_err(|e| open_error(crate::url::redact_url(e.to_string().trim()))),
+        DatabaseUrl::Postgres(text) => {
+            let mut conn = PgConnection::establish(text)
+                .map_err(|e| open_error(crate::url::redact_url(e.to_string().trim())))?;
+            if mode == OpenMode::ReadOnly {
+                conn.batch_execute("SET default_transaction_read_only = on;")
+                    .map_err(|e| open_error(e.to_string()))?;
+            }
+            Ok(DbConn::Pg(conn))
+        }
     }
 }
 
+/// The `file:` URI SQLite opens for `path` in `mode`. diesel always passes `SQLITE_OPEN_URI`, so a
+/// bare name would be read as a URI when it starts with `file:`; here every byte outside
+/// `A-Za-z0-9-._~/` is percent-encoded, so `?`, `#` and `%` stay part of the file name.
+fn sqlite_uri(path: &str, mode: OpenMode) -> String {
+    // An absolute path gets an empty authority (`file:///abs`), so `//x` cannot become a host.
+    let mut uri = String::from(if path.starts_with('/') {
+        "file://"
+    } else {
+        "file:"
+    });
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            uri.push(char::from(byte));
+        } else {
+            uri.push('%');
+            uri.push(char::from(HEX[usize::from(byte >> 4)]));
+            uri.push(char::from(HEX[usize::from(byte & 0xf)]));
+        }
+    }
+    uri.push_str(match mode {
+        OpenMode::ReadWrite => "?mode=rwc",
+        OpenMode::ReadOnly => "?mode=ro",
+    });
+    uri
+}
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
 /// Applies tel's per-connection SQLite settings.
+/// Read-only connections leave the journal mode alone: changing it writes the file header.
 fn configure_sqlite(
     conn: &mut SqliteConnection,
     options: &ConnectOptions,
+    mode: OpenMode,
 ) -> diesel::QueryResult<()> {
     conn.batch_execute(&busy_timeout_pragma(options.busy_timeout))?;
-    conn.batch_execute(
-        "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
-    )
+    conn.batch_execute("PRAGMA foreign_keys = ON;")?;
+    match mode {
+        OpenMode::ReadWrite => {
+            conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+        }
+        OpenMode::ReadOnly => Ok(()),
+    }
 }
 
 /// `PRAGMA busy_timeout = <ms>`: a PRAGMA takes no bound parameters, so the statement carries the

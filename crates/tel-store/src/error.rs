@@ -18,6 +18,12 @@ pub enum StoreError {
         /// Why, e.g. `directory missing/dir does not exist`.
         reason: String,
     },
+    /// A reading command was pointed at an SQLite file that does not exist (it is not created).
+    #[error("no database at {}", path.display())]
+    Missing {
+        /// The path as given.
+        path: PathBuf,
+    },
     /// The SQLite file a connection writes to is no longer the file at the database's path
     /// (removed, or its directory removed, or replaced), so what it writes would be lost.
     #[error("database {location} was removed or replaced while open")]

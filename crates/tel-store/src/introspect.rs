@@ -6,6 +6,7 @@ use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 
 use crate::conn::DbConn;
 use crate::error::{QueryContext as _, StoreError};
+use crate::with_conn;
 
 /// One column as the database declares it.
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
@@ -53,6 +54,29 @@ pub fn table_exists(conn: &mut DbConn, table: &str) -> Result<bool, StoreError> 
     }
     .context(&["look up table ", table].concat())?;
     Ok(found.n > 0)
+}
+
+/// The versions recorded in diesel's `__diesel_schema_migrations` table (which must exist), read
+/// without writing anything.
+pub fn applied_migration_versions(conn: &mut DbConn) -> Result<Vec<String>, StoreError> {
+    let query = diesel::sql_query("SELECT version AS line FROM __diesel_schema_migrations");
+    let rows: Vec<Line> =
+        with_conn!(conn, c => query.load(c)).context("read __diesel_schema_migrations")?;
+    Ok(rows.into_iter().map(|row| row.line).collect())
+}
+
+/// The journal mode of an SQLite database (`delete`, `wal`, …), read without changing it; `None` on
+/// PostgreSQL.
+pub fn journal_mode(conn: &mut DbConn) -> Result<Option<String>, StoreError> {
+    match conn {
+        DbConn::Sqlite(c) => {
+            diesel::sql_query("SELECT journal_mode AS line FROM pragma_journal_mode")
+                .get_result::<Line>(c)
+                .map(|row| Some(row.line))
+                .context("read the journal mode")
+        }
+        DbConn::Pg(_) => Ok(None),
+    }
 }
 
 /// The columns of `table` in physical order (empty when the table does not exist).

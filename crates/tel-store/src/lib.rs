@@ -1,6 +1,7 @@
 //! tel-store: persistence of telemetry events in SQLite (embedded default) or PostgreSQL.
 //!
-//! - [`connect`] opens a [`DatabaseUrl`] (resolved by [`resolve_database_url`]);
+//! - [`connect`] opens a [`DatabaseUrl`] (resolved by [`resolve_database_url`]) for writing,
+//!   [`connect_read_only`] for reading without changing the database;
 //! - [`migrate`] applies, inspects or reverts the embedded migrations and adopts legacy databases;
 //! - [`models`] holds one module per table with its queries (insert, stream, count, delete, prune);
 //! - [`Recorder`] is the fail-safe writer of telemetry.md §2 that spools what it cannot store.
@@ -20,7 +21,7 @@ pub mod spool;
 mod sql_timestamp;
 mod url;
 
-pub use conn::{ConnectOptions, DbConn, connect};
+pub use conn::{ConnectOptions, DbConn, OpenMode, connect, connect_read_only, connect_with_mode};
 pub use error::StoreError;
 pub use idempotency::idempotency_key;
 pub use legacy::{AdoptionReport, OrphanEvent, event_table_columns};

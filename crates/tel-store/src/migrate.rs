@@ -11,7 +11,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use crate::conn::DbConn;
 use crate::error::QueryContext as _;
 use crate::error::StoreError;
-use crate::introspect::table_exists;
+use crate::introspect::{applied_migration_versions, table_exists};
 use crate::legacy::{self, AdoptionReport};
 use crate::models::escalations::count_escalation_events;
 use crate::models::events::count_events;
@@ -220,12 +220,10 @@ pub(crate) fn version_of(name: &str) -> String {
 pub fn migration_state(conn: &mut DbConn) -> Result<MigrationState, StoreError> {
     let names = all_migration_names(conn)?;
     let has_table = table_exists(conn, MIGRATIONS_TABLE)?;
+    // A plain SELECT: diesel's `applied_migrations` first runs `CREATE TABLE IF NOT EXISTS`, which
+    // a read-only PostgreSQL session refuses even when the table exists.
     let applied_versions: Vec<String> = if has_table {
-        with_conn!(conn, c => c.applied_migrations())
-            .map_err(|e| StoreError::Migration(e.to_string()))?
-            .iter()
-            .map(ToString::to_string)
-            .collect()
+        applied_migration_versions(conn)?
     } else {
         Vec::new()
     };

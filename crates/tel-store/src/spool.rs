@@ -63,7 +63,8 @@ impl Spool {
     }
 
     /// The spool of a database when none is configured: `<db path>.spool.ndjson` beside an SQLite
-    /// file; otherwise `<data dir>/tel/spool-<16 hex of SHA-256 of the redacted URL>.ndjson`, the data
+    /// file; otherwise `<data dir>/tel/spool-<16 hex of SHA-256 of the URL's identity>.ndjson` (see
+    /// [`DatabaseUrl::identity`]: however the URL is spelled, one database has one spool), the data
     /// dir being `$XDG_DATA_HOME`, else `$HOME/.local/share`, else the current directory.
     pub fn default_for(url: &DatabaseUrl, env: EnvLookup<'_>) -> Self {
         if let Some(path) = url.sqlite_path() {
@@ -76,7 +77,7 @@ impl Spool {
             .map(PathBuf::from)
             .or_else(|| env("HOME").map(|home| Path::new(&home).join(".local/share")))
             .unwrap_or_else(|| PathBuf::from("."));
-        let digest = Sha256::digest(url.to_string().as_bytes());
+        let digest = Sha256::digest(url.identity(env).as_bytes());
         let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
         Self::new(
             data_dir

@@ -11,6 +11,8 @@ mod hostile_text;
 mod legacy;
 #[path = "store/migrations.rs"]
 mod migrations;
+#[path = "store/open.rs"]
+mod open;
 #[path = "store/recorder.rs"]
 mod recorder;
 #[path = "store/repository.rs"]

@@ -93,7 +93,7 @@ impl EventSource {
             until: timestamp("until", &args.until)?,
             ..EventQuery::default()
         };
-        let (_, mut conn) = args.db.open()?;
+        let (_, mut conn) = args.db.open_read_only()?;
         let source = read_source(&mut conn, &query, &Estimator::new(profile.clone()))?;
         let mut filters = toml::Table::new();
         let mut put = |key: &str, value: Option<String>| {

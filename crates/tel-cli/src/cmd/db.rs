@@ -5,8 +5,8 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use tel_store::env::process_env;
 use tel_store::{
-    ConnectOptions, DatabaseUrl, DbConn, MigrateAction, Spool, connect, migrate, migration_state,
-    resolve_database_url,
+    ConnectOptions, DatabaseUrl, DbConn, MigrateAction, OpenMode, Spool, connect_with_mode,
+    migrate, migration_state, resolve_database_url,
 };
 
 use crate::cli::DbArgs;
@@ -25,10 +25,21 @@ impl DbArgs {
         }
     }
 
-    /// Resolves and opens the database.
+    /// Resolves and opens the database for writing (an SQLite file is created when missing).
     pub fn open(&self) -> anyhow::Result<(DatabaseUrl, DbConn)> {
+        self.open_with(OpenMode::ReadWrite)
+    }
+
+    /// Resolves and opens the database for a command that only reads: nothing is created or
+    /// changed, and a missing SQLite file is an error naming its path.
+    pub fn open_read_only(&self) -> anyhow::Result<(DatabaseUrl, DbConn)> {
+        self.open_with(OpenMode::ReadOnly)
+    }
+
+    /// Resolves and opens the database in `mode`.
+    pub fn open_with(&self, mode: OpenMode) -> anyhow::Result<(DatabaseUrl, DbConn)> {
         let url = self.url()?;
-        let conn = connect(&url, &self.options())?;
+        let conn = connect_with_mode(&url, &self.options(), mode)?;
         Ok((url, conn))
     }
 

@@ -11,7 +11,7 @@ pub fn for_each_stored_event(
     db: &DbArgs,
     mut visit: impl FnMut(TelemetryEvent),
 ) -> anyhow::Result<String> {
-    let (url, mut conn) = db.open()?;
+    let (url, mut conn) = db.open_read_only()?;
     let shown = url.to_string();
     for_each_event(&mut conn, &EventQuery::default(), |event| {
         visit(event);

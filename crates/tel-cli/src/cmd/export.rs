@@ -42,7 +42,7 @@ pub struct ExportArgs {
     /// Append every stored field after the original keys.
     #[arg(long)]
     extended: bool,
-    /// Write to this file (atomically, mode 0600) instead of stdout.
+    /// Write to this file (atomically, mode 0600; a symbolic link is followed) instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
     #[command(flatten)]
@@ -51,7 +51,15 @@ pub struct ExportArgs {
 
 /// Runs `tel export`.
 pub fn run(args: &ExportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let (url, mut conn) = args.db.open()?;
+    // A symbolic link is followed: the file it points to is replaced and the link stays, as with `>`.
+    let output = match &args.output {
+        Some(path) => Some(
+            link_target(path)
+                .with_context(|| format!("cannot follow the symbolic link {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let (url, mut conn) = args.db.open_read_only()?;
     let query = args.filters.query(EventOrder::Descending);
     let format = match args.format {
         FormatArg::Ndjson => ExportFormat::Ndjson,
@@ -62,7 +70,7 @@ pub fn run(args: &ExportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         let total = count_matching_events(conn, &query)?;
         eprint!("{}", export_header(total));
         let progress = progress::events("export", Some(total), global.quiet);
-        match &args.output {
+        match &output {
             Some(path) => write_atomically(path, |out| {
                 stream(conn, &query, out, format, args.extended, &progress)
             }),
@@ -128,4 +136,27 @@ pub(crate) fn write_atomically(
     temp.persist(path)
         .with_context(|| format!("cannot rename the export to {}", path.display()))?;
     Ok(())
+}
+
+/// The file `path` names once every symbolic link is followed (the target need not exist yet);
+/// relative link targets are relative to the link's directory.
+fn link_target(path: &Path) -> std::io::Result<PathBuf> {
+    // Linux's limit on links followed in one lookup (ELOOP past it).
+    const MAX_LINKS: usize = 40;
+    let mut path = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let next = fs::read_link(&path)?;
+                path = match path.parent() {
+                    Some(dir) => dir.join(next),
+                    None => next,
+                };
+            }
+            _ => return Ok(path),
+        }
+    }
+    Err(std::io::Error::other(format!(
+        "more than {MAX_LINKS} links (a loop?)"
+    )))
 }

@@ -4,7 +4,8 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use tel_store::{MigrateAction, migrate};
+use tel_store::introspect::journal_mode;
+use tel_store::{MigrateAction, OpenMode, migrate};
 
 use crate::cli::DbArgs;
 
@@ -49,14 +50,50 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         },
         _ => MigrateAction::Apply,
     };
-    let (url, mut conn) = args.db.open()?;
-    let report = migrate(&mut conn, action)?;
+    let read_only = matches!(action, MigrateAction::Status | MigrateAction::DryRun);
+    // A writing connection switches an existing SQLite file to WAL; its mode before is read first
+    // (read-only, nothing changed) so that the switch can be reported. Best effort: a file that
+    // cannot be read read-only (a hot journal to roll back) is left to the writing open.
+    let journal_before = match args.db.url()?.sqlite_path() {
+        Some(path) if !read_only && path.is_file() => args
+            .db
+            .open_read_only()
+            .ok()
+            .and_then(|(_, mut conn)| journal_mode(&mut conn).ok().flatten()),
+        _ => None,
+    };
+    let (url, mut conn) = args.db.open_with(if read_only {
+        OpenMode::ReadOnly
+    } else {
+        OpenMode::ReadWrite
+    })?;
+    let switched = match journal_before {
+        Some(before) => journal_mode(&mut conn)?
+            .filter(|after| *after != before)
+            .map(|after| (before, after)),
+        None => None,
+    };
+    let switch_line = switched.as_ref().map(|(before, after)| {
+        format!("journal mode: switched from {before} to {after} (tel's writers need WAL; see docs/STORE.md)")
+    });
+    let report = match (migrate(&mut conn, action), &switch_line) {
+        (Ok(report), _) => report,
+        // The switch happened on opening; a failed migration does not undo it, so it is still said.
+        (Err(err), Some(line)) => return Err(anyhow::Error::from(err).context(line.clone())),
+        (Err(err), None) => return Err(err.into()),
+    };
     if args.json {
         let mut value = serde_json::to_value(&report)?;
         value["database"] = url.to_string().into();
+        if let Some((before, after)) = &switched {
+            value["journal_mode"] = serde_json::json!({ "before": before, "after": after });
+        }
         outln!("{}", serde_json::to_string_pretty(&value)?)?;
     } else {
         outln!("database: {url}")?;
+        if let Some(line) = &switch_line {
+            outln!("{line}")?;
+        }
         out!("{report}")?;
     }
     Ok(ExitCode::SUCCESS)

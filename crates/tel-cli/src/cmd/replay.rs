@@ -105,7 +105,7 @@ fn read_events(
     quiet: bool,
     mut visit: impl FnMut(TelemetryEvent) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let (url, mut conn) = db.open()?;
+    let (url, mut conn) = db.open_read_only()?;
     let progress = progress::events("replay", None, quiet);
     let visit = |event| {
         progress.inc(1);
@@ -164,7 +164,7 @@ fn legacy_from_db(
     out: &mut dyn Write,
     quiet: bool,
 ) -> anyhow::Result<()> {
-    let (url, mut conn) = db.open()?;
+    let (url, mut conn) = db.open_read_only()?;
     // The original read every row, unfiltered, by timestamp then event_id descending.
     let query = EventQuery {
         order: EventOrder::Descending,

@@ -29,7 +29,7 @@ pub struct StatusArgs {
 
 /// Runs `tel status`.
 pub fn run(args: &StatusArgs) -> anyhow::Result<ExitCode> {
-    let (url, mut conn) = args.db.open()?;
+    let (url, mut conn) = args.db.open_read_only()?;
     let state = migration_state(&mut conn)?;
     let migrated = state.pending.is_empty() && !state.legacy;
     // Counts need the current schema; an unmigrated database reports none.

@@ -131,7 +131,7 @@ fn default_spool_for_postgres_hides_the_password() {
         &DatabaseUrl::Postgres("postgres://tel:other@db/tel".into()),
         &env,
     );
-    assert_eq!(spool, other, "the hash is of the redacted URL");
+    assert_eq!(spool, other, "the password is not part of the identity");
 }
 
 /// Distinct events: phase `{tag}-{i}` of run `run-{i % 7}` (runs shared between writers).
