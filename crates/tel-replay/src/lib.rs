@@ -2,7 +2,6 @@
 
 pub mod batch;
 pub mod calibrate;
-pub mod coefficients;
 pub mod estimate;
 pub mod export;
 mod fields;
@@ -14,6 +13,5 @@ mod pyjson;
 pub mod replay;
 pub mod report;
 pub mod simulate;
-pub mod workspace_dir;
 
 pub use fields::{EXTENDED_FIELDS, FieldKind, ORIGINAL_FIELDS};

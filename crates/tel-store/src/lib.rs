@@ -6,6 +6,7 @@
 //! - [`Recorder`] is the fail-safe writer of telemetry.md §2 that spools what it cannot store.
 
 mod checkpoint;
+pub mod coefficients;
 mod conn;
 pub mod env;
 mod error;
@@ -19,6 +20,7 @@ pub mod schema;
 pub mod spool;
 mod sql_timestamp;
 mod url;
+pub mod workspace_dir;
 
 pub use conn::{ConnectOptions, DbConn, connect};
 pub use error::StoreError;

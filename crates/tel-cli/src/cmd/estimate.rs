@@ -11,8 +11,8 @@ use serde_json::Value;
 use tel_core::estimator::{EmptyWorkspace, EstimateInput, Estimator, Profile, Workspace};
 use tel_core::pytext::py_float;
 use tel_replay::batch::estimate_object;
-use tel_replay::coefficients::load_coefficients;
-use tel_replay::workspace_dir::DirectoryWorkspace;
+use tel_store::coefficients::load_coefficients;
+use tel_store::workspace_dir::DirectoryWorkspace;
 
 /// `--help` examples.
 pub const EXAMPLES: &str = r#"Examples:

@@ -6,7 +6,7 @@ use proptest::sample::Index;
 use serde_json::Value;
 use tel_core::estimator::{EmptyWorkspace, EstimateInput, Estimator, Profile};
 use tel_replay::batch::run_batch;
-use tel_replay::coefficients::{parse_coefficients, render_coefficients};
+use tel_store::coefficients::{parse_coefficients, render_coefficients};
 
 use crate::fuzz::fuzz_config;
 use crate::hostile::{HOSTILE_WORDS, byte_mutations, hostile_json, line_count, mutate_bytes};
