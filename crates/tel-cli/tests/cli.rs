@@ -33,5 +33,7 @@ mod reliability;
 #[path = "cli/security.rs"]
 mod security;
 
+#[path = "cli/coprocess.rs"]
+mod coprocess;
 #[path = "../../../tests/support/real_data.rs"]
 mod real_data;
