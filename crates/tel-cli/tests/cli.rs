@@ -35,5 +35,7 @@ mod security;
 
 #[path = "cli/coprocess.rs"]
 mod coprocess;
+#[path = "cli/otlp.rs"]
+mod otlp;
 #[path = "../../../tests/support/real_data.rs"]
 mod real_data;

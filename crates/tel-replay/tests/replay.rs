@@ -45,3 +45,6 @@ mod fuzz;
 
 #[path = "../../../tests/support/real_data.rs"]
 mod real_data;
+
+#[path = "replay/otlp.rs"]
+mod otlp;

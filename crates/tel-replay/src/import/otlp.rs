@@ -10,7 +10,7 @@ use tel_core::{
     UsageKind, sanitize_deliverables,
 };
 
-use super::decode::FieldError;
+use super::decode::{FieldError, storable_text};
 use super::lines::Lines;
 use super::{ImportError, Record};
 
@@ -40,7 +40,8 @@ impl<R: BufRead> OtlpReader<R> {
 
     /// The records of one line; an error in any span rejects the whole line.
     fn parse(&self, line_no: u64, text: &str) -> Vec<Result<Record, ImportError>> {
-        let line_error = |message: String| vec![Err(ImportError::line(&self.file, line_no, message))];
+        let line_error =
+            |message: String| vec![Err(ImportError::line(&self.file, line_no, message))];
         let document = match serde_json::from_str::<Map<String, Value>>(text) {
             Ok(document) => document,
             Err(e) => return line_error(format!("not a JSON object: {e}")),
@@ -97,11 +98,18 @@ fn err(field: &str, message: impl Into<String>) -> FieldError {
 }
 
 /// The items of an array key, `[]` when absent.
-fn array<'a>(object: &'a Map<String, Value>, key: &str, path: &str) -> Result<&'a [Value], FieldError> {
+fn array<'a>(
+    object: &'a Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<&'a [Value], FieldError> {
     match object.get(key) {
         None | Some(Value::Null) => Ok(&[]),
         Some(Value::Array(items)) => Ok(items),
-        Some(other) => Err(err(&format!("{path}{key}"), format!("expected an array, got {other}"))),
+        Some(other) => Err(err(
+            &format!("{path}{key}"),
+            format!("expected an array, got {other}"),
+        )),
     }
 }
 
@@ -116,16 +124,25 @@ fn spans_of_document(
     document: &Map<String, Value>,
 ) -> Result<Vec<(String, &Map<String, Value>)>, FieldError> {
     if !document.contains_key("resourceSpans") {
-        return Err(err("resourceSpans", "missing (expected an OTLP/JSON trace export line)"));
+        return Err(err(
+            "resourceSpans",
+            "missing (expected an OTLP/JSON trace export line)",
+        ));
     }
     let mut spans = Vec::new();
     for (r, resource) in array(document, "resourceSpans", "")?.iter().enumerate() {
         let path = format!("resourceSpans[{r}]");
         let resource = object(resource, &path)?;
-        for (s, scope) in array(resource, "scopeSpans", &format!("{path}."))?.iter().enumerate() {
+        for (s, scope) in array(resource, "scopeSpans", &format!("{path}."))?
+            .iter()
+            .enumerate()
+        {
             let path = format!("{path}.scopeSpans[{s}]");
             let scope = object(scope, &path)?;
-            for (i, span) in array(scope, "spans", &format!("{path}."))?.iter().enumerate() {
+            for (i, span) in array(scope, "spans", &format!("{path}."))?
+                .iter()
+                .enumerate()
+            {
                 let path = format!("{path}.spans[{i}]");
                 spans.push((path.clone(), object(span, &path)?));
             }
@@ -159,14 +176,18 @@ fn any_value(value: &Value, field: &str) -> Result<AnyValue, FieldError> {
     Ok(match (kind.as_str(), inner) {
         ("stringValue", Value::String(s)) => AnyValue::String(s.clone()),
         // The protobuf JSON mapping writes 64-bit integers as strings; numbers are accepted too.
-        ("intValue", Value::String(s)) => AnyValue::Int(
-            s.parse()
-                .map_err(|_| err(field, format!("intValue: expected a 64-bit integer, got {s:?}")))?,
-        ),
-        ("intValue", Value::Number(n)) => AnyValue::Int(
-            n.as_i64()
-                .ok_or_else(|| err(field, format!("intValue: expected a 64-bit integer, got {n}")))?,
-        ),
+        ("intValue", Value::String(s)) => AnyValue::Int(s.parse().map_err(|_| {
+            err(
+                field,
+                format!("intValue: expected a 64-bit integer, got {s:?}"),
+            )
+        })?),
+        ("intValue", Value::Number(n)) => AnyValue::Int(n.as_i64().ok_or_else(|| {
+            err(
+                field,
+                format!("intValue: expected a 64-bit integer, got {n}"),
+            )
+        })?),
         ("doubleValue", Value::Number(n)) => AnyValue::Double(n.as_f64().unwrap_or(f64::NAN)),
         ("boolValue", Value::Bool(b)) => AnyValue::Bool(*b),
         ("arrayValue", Value::Object(array)) => AnyValue::Array(
@@ -179,7 +200,9 @@ fn any_value(value: &Value, field: &str) -> Result<AnyValue, FieldError> {
         (kind, inner) => {
             return Err(err(
                 field,
-                format!("{kind}: expected stringValue, intValue, doubleValue, boolValue or arrayValue, got {inner}"),
+                format!(
+                    "{kind}: expected stringValue, intValue, doubleValue, boolValue or arrayValue, got {inner}"
+                ),
             ));
         }
     })
@@ -194,13 +217,19 @@ struct Attributes {
 impl Attributes {
     fn of(span: &Map<String, Value>, path: &str) -> Result<Self, FieldError> {
         let mut values = Map::new();
-        for (i, attribute) in array(span, "attributes", &format!("{path}."))?.iter().enumerate() {
+        for (i, attribute) in array(span, "attributes", &format!("{path}."))?
+            .iter()
+            .enumerate()
+        {
             let field = format!("{path}.attributes[{i}]");
             let attribute = object(attribute, &field)?;
             let Some(Value::String(key)) = attribute.get("key") else {
                 return Err(err(&format!("{field}.key"), "missing (expected a string)"));
             };
-            values.insert(key.clone(), attribute.get("value").cloned().unwrap_or(Value::Null));
+            values.insert(
+                key.clone(),
+                attribute.get("value").cloned().unwrap_or(Value::Null),
+            );
         }
         Ok(Self {
             path: format!("{path}.attributes"),
@@ -233,7 +262,10 @@ impl Attributes {
         match self.first(keys)? {
             None => Ok(None),
             Some((_, AnyValue::String(s))) => Ok(Some(s)),
-            Some((key, other)) => Err(err(&self.field(&key), format!("expected a string, got {other:?}"))),
+            Some((key, other)) => Err(err(
+                &self.field(&key),
+                format!("expected a string, got {other:?}"),
+            )),
         }
     }
 
@@ -259,7 +291,7 @@ impl Attributes {
             Some(AnyValue::Array(items)) => items
                 .into_iter()
                 .map(|item| match item {
-                    AnyValue::String(s) => Ok(s),
+                    AnyValue::String(s) => storable_text(&self.field(key), &s),
                     _ => Err(expected()),
                 })
                 .collect::<Result<_, _>>()
@@ -270,7 +302,12 @@ impl Attributes {
 }
 
 /// A lowercase hex id of `digits` digits (OTLP/JSON writes trace and span ids as hex, not base64).
-fn hex_id(span: &Map<String, Value>, key: &str, digits: usize, path: &str) -> Result<String, FieldError> {
+fn hex_id(
+    span: &Map<String, Value>,
+    key: &str,
+    digits: usize,
+    path: &str,
+) -> Result<String, FieldError> {
     let field = format!("{path}.{key}");
     match span.get(key) {
         Some(Value::String(id))
@@ -278,8 +315,14 @@ fn hex_id(span: &Map<String, Value>, key: &str, digits: usize, path: &str) -> Re
         {
             Ok(id.to_ascii_lowercase())
         }
-        Some(other) => Err(err(&field, format!("expected {digits} hex digits, got {other}"))),
-        None => Err(err(&field, format!("missing (expected {digits} hex digits)"))),
+        Some(other) => Err(err(
+            &field,
+            format!("expected {digits} hex digits, got {other}"),
+        )),
+        None => Err(err(
+            &field,
+            format!("missing (expected {digits} hex digits)"),
+        )),
     }
 }
 
@@ -294,7 +337,10 @@ fn start_time(span: &Map<String, Value>, path: &str) -> Result<Timestamp, FieldE
         Some(_) => None,
     };
     let nanos = nanos.ok_or_else(|| {
-        err(&field, format!("expected nanoseconds since 1970, got {}", span[KEY]))
+        err(
+            &field,
+            format!("expected nanoseconds since 1970, got {}", span[KEY]),
+        )
     })?;
     // u64 nanoseconds / 1000 always fits i64 microseconds.
     Ok(Timestamp::from_unix_micros((nanos / 1000) as i64))
@@ -306,7 +352,10 @@ fn span_record(path: &str, span: &Map<String, Value>) -> Result<SpanRecord, Fiel
     let span_id = hex_id(span, "spanId", 16, path)?;
     let operation = attributes.string(&["gen_ai.operation.name"])?;
     let provider = attributes.string(&["gen_ai.provider.name", "gen_ai.system"])?;
-    let actual = attributes.count(&["gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"])?;
+    let actual = attributes.count(&[
+        "gen_ai.usage.output_tokens",
+        "gen_ai.usage.completion_tokens",
+    ])?;
     match (&operation, &provider) {
         (Some(op), _) if !INFERENCE_OPERATIONS.contains(&op.as_str()) => {
             return Ok(SpanRecord::Skipped(format!(
@@ -315,7 +364,9 @@ fn span_record(path: &str, span: &Map<String, Value>) -> Result<SpanRecord, Fiel
         }
         // The older generation has no operation name: a provider is what marks a GenAI span.
         (None, None) => {
-            return Ok(SpanRecord::Skipped(format!("span {span_id}: not a GenAI span")));
+            return Ok(SpanRecord::Skipped(format!(
+                "span {span_id}: not a GenAI span"
+            )));
         }
         _ => {}
     }
@@ -334,7 +385,9 @@ fn span_record(path: &str, span: &Map<String, Value>) -> Result<SpanRecord, Fiel
     let model = attributes
         .string(&["gen_ai.response.model", "gen_ai.request.model"])?
         .unwrap_or_else(|| UNKNOWN.to_owned());
-    let predicted = attributes.count(&["tel.predicted_output_tokens"])?.unwrap_or(0);
+    let predicted = attributes
+        .count(&["tel.predicted_output_tokens"])?
+        .unwrap_or(0);
     let category = attributes
         .string(&["tel.category"])?
         .unwrap_or_else(|| UNKNOWN.to_owned());
