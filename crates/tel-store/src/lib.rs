@@ -5,6 +5,9 @@
 //! - [`models`] holds one module per table with its queries (insert, stream, count, delete, prune);
 //! - [`Recorder`] is the fail-safe writer of telemetry.md §2 that spools what it cannot store.
 
+// Built without PostgreSQL, `DbConn` has one variant: backend checks written for both become irrefutable.
+#![cfg_attr(not(feature = "postgres"), allow(irrefutable_let_patterns))]
+
 mod checkpoint;
 pub mod coefficients;
 mod conn;
