@@ -52,7 +52,7 @@ impl<R: BufRead> OtlpReader<R> {
                 .map(|(path, span)| match span_record(&path, span) {
                     Ok(SpanRecord::Event(event)) => Ok(Record::Event {
                         line: line_no,
-                        event: Box::new(event),
+                        event,
                     }),
                     Ok(SpanRecord::Skipped(reason)) => Ok(Record::Skipped {
                         line: line_no,
@@ -119,10 +119,11 @@ fn object<'a>(value: &'a Value, path: &str) -> Result<&'a Map<String, Value>, Fi
         .ok_or_else(|| err(path, format!("expected an object, got {value}")))
 }
 
-/// Every span of one document with its path (`resourceSpans[0].scopeSpans[1].spans[2]`).
-fn spans_of_document(
-    document: &Map<String, Value>,
-) -> Result<Vec<(String, &Map<String, Value>)>, FieldError> {
+/// A span and its path (`resourceSpans[0].scopeSpans[1].spans[2]`).
+type SpanAt<'a> = (String, &'a Map<String, Value>);
+
+/// Every span of one document with its path.
+fn spans_of_document(document: &Map<String, Value>) -> Result<Vec<SpanAt<'_>>, FieldError> {
     if !document.contains_key("resourceSpans") {
         return Err(err(
             "resourceSpans",
@@ -153,7 +154,7 @@ fn spans_of_document(
 
 /// What one span becomes.
 enum SpanRecord {
-    Event(TelemetryEvent),
+    Event(Box<TelemetryEvent>),
     Skipped(String),
 }
 
@@ -403,7 +404,7 @@ fn span_record(path: &str, span: &Map<String, Value>) -> Result<SpanRecord, Fiel
         .and_then(|status| status.get("code"))
         .is_some_and(|code| code == 2 || code == "STATUS_CODE_ERROR");
     let metrics = EventMetrics::compute(predicted, actual);
-    Ok(SpanRecord::Event(TelemetryEvent {
+    Ok(SpanRecord::Event(Box::new(TelemetryEvent {
         event_id: None,
         run_id: trace_id,
         phase_id: span_id,
@@ -432,5 +433,5 @@ fn span_record(path: &str, span: &Map<String, Value>) -> Result<SpanRecord, Fiel
         provider,
         usage_kind: Some(UsageKind::Output),
         run_id_inferred: false,
-    }))
+    })))
 }
