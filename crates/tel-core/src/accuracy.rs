@@ -668,6 +668,21 @@ mod tests {
     }
 
     #[test]
+    fn outcome_needs_no_prediction_but_keeps_the_other_exclusions() {
+        let truncated = new_view(4096, Some(4096), StopReasonKind::Truncated);
+        assert_eq!(
+            truncated.classify(0, 50),
+            EventClass::Excluded(Exclusion::NoPrediction)
+        );
+        assert_eq!(truncated.outcome(50), Ok((Truncation::Truncated, 4096)));
+        let small = new_view(10, None, StopReasonKind::Completed);
+        assert_eq!(small.outcome(50), Err(Exclusion::InvalidActual));
+        let mut failed = new_view(500, None, StopReasonKind::Completed);
+        failed.actual = None;
+        assert_eq!(failed.outcome(50), Err(Exclusion::CallFailed));
+    }
+
+    #[test]
     fn eligibility_reasons_are_checked_in_order() {
         let mut v = new_view(500, None, StopReasonKind::Completed);
         v.actual = None;
