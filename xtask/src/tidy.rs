@@ -104,6 +104,42 @@ mod tests {
     }
 
     #[test]
+    fn the_sqlite_only_executor_path_links_neither_libpq_nor_tel_replay() {
+        let tree = |package: &str| {
+            let output = std::process::Command::new(env!("CARGO"))
+                .args(["tree", "-e", "normal", "--prefix", "none", "-p", package])
+                .current_dir(workspace_root())
+                .output()
+                .expect("cargo tree runs");
+            assert!(
+                output.status.success(),
+                "cargo tree -p {package} failed:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            String::from_utf8(output.stdout).expect("UTF-8 tree")
+        };
+        let crates = |tree: &str| -> Vec<String> {
+            tree.lines()
+                .filter_map(|line| line.split_whitespace().next())
+                .map(str::to_owned)
+                .collect()
+        };
+        let executor = crates(&tree("tel-example-executor"));
+        assert!(
+            executor.iter().any(|c| c == "libsqlite3-sys"),
+            "{executor:?}"
+        );
+        for unwanted in ["pq-sys", "tel-replay"] {
+            assert!(
+                !executor.iter().any(|c| c == unwanted),
+                "the SQLite-only executor depends on {unwanted}"
+            );
+        }
+        // The check can see pq-sys: the tel binary, which asks for PostgreSQL, has it.
+        assert!(crates(&tree("tel-cli")).iter().any(|c| c == "pq-sys"));
+    }
+
+    #[test]
     fn formatting_is_clean() {
         let output = std::process::Command::new(env!("CARGO"))
             .args(["fmt", "--all", "--", "--check"])

@@ -39,6 +39,10 @@ mod reliability;
 #[path = "cli/security.rs"]
 mod security;
 
+#[path = "cli/coprocess.rs"]
+mod coprocess;
+#[path = "cli/otlp.rs"]
+mod otlp;
 #[path = "../../../tests/support/real_data.rs"]
 mod real_data;
 

@@ -91,24 +91,33 @@ impl EventView {
     /// Classifies this event with `predicted` (B1, checked in this order: call failed, total usage,
     /// no prediction, invalid actual; actuals below `min_actual` or ≤ 0 are invalid).
     pub fn classify(&self, predicted: i64, min_actual: i64) -> EventClass {
+        match self.outcome(min_actual) {
+            Err(reason @ (Exclusion::CallFailed | Exclusion::TotalUsage)) => {
+                EventClass::Excluded(reason)
+            }
+            _ if predicted <= 0 => EventClass::Excluded(Exclusion::NoPrediction),
+            Err(reason) => EventClass::Excluded(reason),
+            Ok((truncation, actual)) => EventClass::Eligible { truncation, actual },
+        }
+    }
+
+    /// The outcome of the call whatever was predicted: its truncation status and observed actual, or
+    /// why it has none (call failed, total usage, invalid actual). Truncation, slack and budget
+    /// policies need no prediction; events without one count here.
+    pub fn outcome(&self, min_actual: i64) -> Result<(Truncation, i64), Exclusion> {
         let Some(actual) = self.actual else {
-            return EventClass::Excluded(Exclusion::CallFailed);
+            return Err(Exclusion::CallFailed);
         };
         let total_usage = match self.usage_kind {
             Some(kind) => kind == UsageKind::Total,
             None => self.stop_reason_kind == StopReasonKind::Unknown,
         };
         if total_usage {
-            EventClass::Excluded(Exclusion::TotalUsage)
-        } else if predicted <= 0 {
-            EventClass::Excluded(Exclusion::NoPrediction)
+            Err(Exclusion::TotalUsage)
         } else if actual < min_actual.max(1) {
-            EventClass::Excluded(Exclusion::InvalidActual)
+            Err(Exclusion::InvalidActual)
         } else {
-            EventClass::Eligible {
-                truncation: self.truncation(actual),
-                actual,
-            }
+            Ok((self.truncation(actual), actual))
         }
     }
 
@@ -658,6 +667,21 @@ mod tests {
             stop_reason_kind: reason,
             usage_kind: Some(UsageKind::Output),
         }
+    }
+
+    #[test]
+    fn outcome_needs_no_prediction_but_keeps_the_other_exclusions() {
+        let truncated = new_view(4096, Some(4096), StopReasonKind::Truncated);
+        assert_eq!(
+            truncated.classify(0, 50),
+            EventClass::Excluded(Exclusion::NoPrediction)
+        );
+        assert_eq!(truncated.outcome(50), Ok((Truncation::Truncated, 4096)));
+        let small = new_view(10, None, StopReasonKind::Completed);
+        assert_eq!(small.outcome(50), Err(Exclusion::InvalidActual));
+        let mut failed = new_view(500, None, StopReasonKind::Completed);
+        failed.actual = None;
+        assert_eq!(failed.outcome(50), Err(Exclusion::CallFailed));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::io::{self, BufRead, Write};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use tel_core::estimator::{EstimateInput, Estimator, TokenEstimate, Workspace};
 
 use crate::import::lines::{LineProblem, Lines};
@@ -73,6 +73,19 @@ impl fmt::Display for RequestError {
     }
 }
 
+/// The version of the co-process protocol (docs/INTEGRATION.md) that `--protocol` selects.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// How a batch writes its answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchOptions {
+    /// Protocol responses (docs/INTEGRATION.md): every line also carries `protocol`, `line`, `ok`
+    /// and, on an error, `field`.
+    pub protocol: bool,
+    /// Flush `out` after every answer, so that a co-process gets it before it writes the next request.
+    pub flush_each_line: bool,
+}
+
 /// Streams requests from `reader` to results on `out`, line by line in constant memory (lines are
 /// bounded by [`crate::import::MAX_LINE_BYTES`]). A bad line yields `{"id": <id or null>, "error":
 /// "FILE:LINE: field: what"}` and processing continues; `file` names the input in errors.
@@ -82,6 +95,7 @@ pub fn run_batch(
     reader: impl BufRead,
     file: &str,
     out: &mut impl Write,
+    options: BatchOptions,
 ) -> io::Result<BatchSummary> {
     let mut summary = BatchSummary::default();
     for (number, line) in Lines::new(reader) {
@@ -98,13 +112,38 @@ pub fn run_batch(
             },
         };
         summary.requests += 1;
+        let ok = result.is_ok();
         let object = result.unwrap_or_else(|(id, error)| {
             summary.failed += 1;
-            json!({"id": id, "error": format!("{file}:{number}: {error}")})
+            let mut object = Map::new();
+            object.insert("id".into(), id);
+            object.insert("error".into(), format!("{file}:{number}: {error}").into());
+            if options.protocol {
+                object.insert("field".into(), error.field.into());
+            }
+            object
         });
-        writeln!(out, "{object}")?;
+        if options.protocol {
+            let mut framed = protocol_header(number, ok);
+            framed.extend(object);
+            writeln!(out, "{}", Value::Object(framed))?;
+        } else {
+            writeln!(out, "{}", Value::Object(object))?;
+        }
+        if options.flush_each_line {
+            out.flush()?;
+        }
     }
     Ok(summary)
+}
+
+/// The keys that open every protocol response: `{"protocol": 1, "line": N, "ok": bool}`.
+pub fn protocol_header(line: u64, ok: bool) -> Map<String, Value> {
+    let mut header = Map::new();
+    header.insert("protocol".into(), PROTOCOL_VERSION.into());
+    header.insert("line".into(), line.into());
+    header.insert("ok".into(), ok.into());
+    header
 }
 
 /// A required (or optional) string key of a request.
@@ -148,7 +187,7 @@ fn estimate_request(
     estimator: &Estimator,
     workspace: &dyn Workspace,
     request: Value,
-) -> Result<Value, (Value, RequestError)> {
+) -> Result<Map<String, Value>, (Value, RequestError)> {
     let Value::Object(mut request) = request else {
         return Err((Value::Null, RequestError::line("expected a JSON object")));
     };
@@ -181,7 +220,7 @@ fn estimate_request(
     };
     let estimate = estimator.estimate(&input, workspace);
     let budget = estimator.select_budget(&estimate, complexity);
-    Ok(Value::Object(estimate_object(Some(id), &estimate, budget)))
+    Ok(estimate_object(Some(id), &estimate, budget))
 }
 
 #[cfg(test)]
@@ -197,6 +236,7 @@ mod tests {
             input.as_bytes(),
             "req.ndjson",
             &mut out,
+            BatchOptions::default(),
         )
         .expect("runs");
         (

@@ -2,7 +2,6 @@
 
 pub mod batch;
 pub mod calibrate;
-pub mod coefficients;
 pub mod estimate;
 pub mod export;
 mod fields;
@@ -15,6 +14,5 @@ pub mod replay;
 pub mod report;
 pub mod simulate;
 pub mod tune;
-pub mod workspace_dir;
 
 pub use fields::{EXTENDED_FIELDS, FieldKind, ORIGINAL_FIELDS};

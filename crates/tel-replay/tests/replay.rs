@@ -50,3 +50,5 @@ mod real_data;
 
 #[path = "replay/tune.rs"]
 mod tune;
+#[path = "replay/otlp.rs"]
+mod otlp;

@@ -100,6 +100,12 @@ struct ScratchPg {
 
 impl ScratchPg {
     fn create() -> Option<Self> {
+        if !cfg!(feature = "postgres") {
+            eprintln!(
+                "PostgreSQL benchmarks skipped: tel-store built without its postgres feature"
+            );
+            return None;
+        }
         let Ok(admin) = std::env::var("TEL_TEST_PG_URL") else {
             eprintln!("PostgreSQL benchmarks skipped: TEL_TEST_PG_URL not set");
             return None;

@@ -31,6 +31,7 @@ pub(crate) fn defer_auto_checkpoint(conn: &mut DbConn) -> Result<(), StoreError>
         DbConn::Sqlite(c) => c
             .batch_execute("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 0;")
             .context("defer automatic WAL checkpoints"),
+        #[cfg(feature = "postgres")]
         DbConn::Pg(_) => Ok(()),
     }
 }
@@ -94,6 +95,7 @@ fn checkpoint(url: &DatabaseUrl, options: &ConnectOptions) -> Result<(), StoreEr
 fn checkpoint_on(conn: &mut DbConn, pragma: &'static str) -> Result<(), StoreError> {
     match conn {
         DbConn::Sqlite(c) => c.batch_execute(pragma).context("checkpoint the WAL"),
+        #[cfg(feature = "postgres")]
         DbConn::Pg(_) => Ok(()),
     }
 }

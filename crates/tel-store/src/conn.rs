@@ -2,8 +2,10 @@
 
 use std::time::Duration;
 
+#[cfg(feature = "postgres")]
+use diesel::PgConnection;
 use diesel::connection::SimpleConnection as _;
-use diesel::{Connection as _, PgConnection, SqliteConnection};
+use diesel::{Connection as _, SqliteConnection};
 
 use crate::error::{QueryContext as _, StoreError};
 use crate::url::{Backend, DatabaseUrl};
@@ -15,6 +17,7 @@ pub enum DbConn {
     /// SQLite (foreign keys ON, WAL, busy timeout, synchronous NORMAL).
     Sqlite(SqliteConnection),
     /// PostgreSQL.
+    #[cfg(feature = "postgres")]
     Pg(PgConnection),
 }
 
@@ -22,6 +25,7 @@ impl std::fmt::Debug for DbConn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Self::Sqlite(_) => "DbConn::Sqlite",
+            #[cfg(feature = "postgres")]
             Self::Pg(_) => "DbConn::Pg",
         })
     }
@@ -100,6 +104,7 @@ impl DbConn {
             Self::Sqlite(c) => c
                 .batch_execute("PRAGMA cache_size = -16384;")
                 .context("enlarge the SQLite page cache"),
+            #[cfg(feature = "postgres")]
             Self::Pg(_) => Ok(()),
         }
     }
@@ -108,6 +113,7 @@ impl DbConn {
     pub fn backend(&self) -> Backend {
         match self {
             Self::Sqlite(_) => Backend::Sqlite,
+            #[cfg(feature = "postgres")]
             Self::Pg(_) => Backend::Postgres,
         }
     }
@@ -120,6 +126,7 @@ macro_rules! with_conn {
     ($conn:expr, $c:ident => $body:expr) => {
         match $conn {
             $crate::DbConn::Sqlite($c) => $body,
+            #[cfg(feature = "postgres")]
             $crate::DbConn::Pg($c) => $body,
         }
     };
@@ -214,6 +221,12 @@ pub fn connect_with_mode(
             configure_sqlite(&mut conn, options, mode).map_err(|e| open_error(e.to_string()))?;
             Ok(DbConn::Sqlite(conn))
         }
+        #[cfg(not(feature = "postgres"))]
+        DatabaseUrl::Postgres(_) => Err(open_error(
+            "this build has no PostgreSQL support (enable the tel-store feature `postgres`)"
+                .to_owned(),
+        )),
+        #[cfg(feature = "postgres")]
         DatabaseUrl::Postgres(text) => {
             let mut conn = PgConnection::establish(text)
                 .map_err(|e| open_error(crate::url::redact_url(e.to_string().trim())))?;

@@ -45,6 +45,7 @@ pub fn table_exists(conn: &mut DbConn, table: &str) -> Result<bool, StoreError> 
         )
         .bind::<Text, _>(table)
         .get_result(c),
+        #[cfg(feature = "postgres")]
         DbConn::Pg(c) => diesel::sql_query(
             "SELECT COUNT(*) AS n FROM information_schema.tables \
              WHERE table_schema = current_schema() AND table_name = $1",
@@ -88,6 +89,7 @@ pub fn columns(conn: &mut DbConn, table: &str) -> Result<Vec<ColumnInfo>, StoreE
         )
         .bind::<Text, _>(table)
         .load(c),
+        #[cfg(feature = "postgres")]
         DbConn::Pg(c) => diesel::sql_query(
             "SELECT column_name::text AS name, data_type::text AS declared_type, \
              is_nullable = 'NO' AS not_null, column_default::text AS \"default\" \
@@ -109,6 +111,7 @@ pub fn complexity_check_values(conn: &mut DbConn) -> Result<Option<Vec<String>>,
              WHERE type = 'table' AND name = 'token_estimation_v2_events'",
         )
         .load(c),
+        #[cfg(feature = "postgres")]
         DbConn::Pg(c) => diesel::sql_query(
             "SELECT pg_get_constraintdef(con.oid) AS line FROM pg_constraint con \
              JOIN pg_class rel ON rel.oid = con.conrelid \
@@ -199,6 +202,7 @@ pub fn schema_snapshot(conn: &mut DbConn) -> Result<Vec<String>, StoreError> {
              WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
         )
         .load(c),
+        #[cfg(feature = "postgres")]
         DbConn::Pg(c) => diesel::sql_query(
             "SELECT line FROM ( \
                SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || \

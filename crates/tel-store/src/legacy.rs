@@ -432,6 +432,7 @@ pub(crate) fn adopt(conn: &mut DbConn) -> Result<AdoptionReport, StoreError> {
         DbConn::Sqlite(c) => c
             .batch_execute("PRAGMA legacy_alter_table = OFF; PRAGMA foreign_keys = ON;")
             .context("restore the connection settings after adoption"),
+        #[cfg(feature = "postgres")]
         DbConn::Pg(_) => Ok(()),
     };
     result?;

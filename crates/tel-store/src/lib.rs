@@ -6,7 +6,11 @@
 //! - [`models`] holds one module per table with its queries (insert, stream, count, delete, prune);
 //! - [`Recorder`] is the fail-safe writer of telemetry.md §2 that spools what it cannot store.
 
+// Built without PostgreSQL, `DbConn` has one variant: backend checks written for both become irrefutable.
+#![cfg_attr(not(feature = "postgres"), allow(irrefutable_let_patterns))]
+
 mod checkpoint;
+pub mod coefficients;
 mod conn;
 pub mod env;
 mod error;
@@ -20,6 +24,7 @@ pub mod schema;
 pub mod spool;
 mod sql_timestamp;
 mod url;
+pub mod workspace_dir;
 
 pub use conn::{ConnectOptions, DbConn, OpenMode, connect, connect_read_only, connect_with_mode};
 pub use error::StoreError;

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use diesel::migration::{Migration, MigrationSource};
+#[cfg(feature = "postgres")]
 use diesel::pg::Pg;
 use diesel::sqlite::Sqlite;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -23,6 +24,7 @@ use diesel::prelude::*;
 /// The SQLite migrations (`migrations/sqlite`).
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 /// The PostgreSQL migrations (`migrations/postgres`, same directory names).
+#[cfg(feature = "postgres")]
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
 /// diesel's record of applied migrations.
@@ -187,6 +189,7 @@ impl fmt::Display for MigrateReport {
 fn all_migration_names(conn: &DbConn) -> Result<Vec<String>, StoreError> {
     let names = match conn {
         DbConn::Sqlite(_) => names_of::<Sqlite>(&SQLITE_MIGRATIONS),
+        #[cfg(feature = "postgres")]
         DbConn::Pg(_) => names_of::<Pg>(&POSTGRES_MIGRATIONS),
     };
     names.map_err(|e| StoreError::Migration(e.to_string()))
@@ -284,6 +287,7 @@ pub fn migrate(conn: &mut DbConn, action: MigrateAction) -> Result<MigrateReport
                 for _ in &to_revert {
                     match conn {
                         DbConn::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS).map(drop),
+                        #[cfg(feature = "postgres")]
                         DbConn::Pg(c) => c.revert_last_migration(POSTGRES_MIGRATIONS).map(drop),
                     }
                     .map_err(|e| StoreError::Migration(e.to_string()))?;
@@ -302,6 +306,7 @@ pub(crate) fn run_pending(conn: &mut DbConn) -> Result<Vec<String>, StoreError> 
         DbConn::Sqlite(c) => c
             .run_pending_migrations(SQLITE_MIGRATIONS)
             .map(|v| v.iter().map(ToString::to_string).collect()),
+        #[cfg(feature = "postgres")]
         DbConn::Pg(c) => c
             .run_pending_migrations(POSTGRES_MIGRATIONS)
             .map(|v| v.iter().map(ToString::to_string).collect()),
@@ -342,6 +347,7 @@ mod tests {
     fn every_embedded_migration_has_a_data_loss_rule() {
         for names in [
             names_of::<Sqlite>(&SQLITE_MIGRATIONS).unwrap(),
+            #[cfg(feature = "postgres")]
             names_of::<Pg>(&POSTGRES_MIGRATIONS).unwrap(),
         ] {
             let known: Vec<&str> = MIGRATION_TABLES.iter().map(|(n, _)| *n).collect();

@@ -6,7 +6,9 @@
 
 use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::expression::AsExpression;
+#[cfg(feature = "postgres")]
 use diesel::pg::Pg;
+#[cfg(feature = "postgres")]
 use diesel::pg::data_types::PgTimestamp;
 use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types;
@@ -14,6 +16,7 @@ use diesel::sqlite::Sqlite;
 use tel_core::Timestamp;
 
 /// Microseconds between the Unix epoch and PostgreSQL's epoch (2000-01-01).
+#[cfg(feature = "postgres")]
 const PG_EPOCH_OFFSET_MICROS: i64 = 946_684_800_000_000;
 
 /// A [`Timestamp`] that diesel can bind and load.
@@ -35,6 +38,7 @@ impl FromSql<sql_types::Timestamp, Sqlite> for SqlTimestamp {
     }
 }
 
+#[cfg(feature = "postgres")]
 impl ToSql<sql_types::Timestamp, Pg> for SqlTimestamp {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
         let micros = self.0.unix_micros() - PG_EPOCH_OFFSET_MICROS;
@@ -42,6 +46,7 @@ impl ToSql<sql_types::Timestamp, Pg> for SqlTimestamp {
     }
 }
 
+#[cfg(feature = "postgres")]
 impl FromSql<sql_types::Timestamp, Pg> for SqlTimestamp {
     fn from_sql(value: diesel::pg::PgValue<'_>) -> deserialize::Result<Self> {
         let PgTimestamp(micros) = FromSql::<sql_types::Timestamp, Pg>::from_sql(value)?;

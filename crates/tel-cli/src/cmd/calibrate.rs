@@ -9,8 +9,8 @@ use serde_json::json;
 use tel_core::estimator::{Estimator, Profile};
 use tel_core::{Complexity, Timestamp};
 use tel_replay::calibrate::events::{Prepared, apply_model, read_source};
-use tel_replay::coefficients::load_coefficients;
 use tel_store::EventQuery;
+use tel_store::coefficients::load_coefficients;
 
 use crate::cli::DbArgs;
 use tel_replay::calibrate::events::prior_model;
@@ -18,8 +18,8 @@ use tel_replay::calibrate::{
     CvConfig, CvReport, Fit, GroupScore, Method, Stratum, StratumBudget, budget_multipliers,
     cross_validate,
 };
-use tel_replay::coefficients::{Provenance, TimeRange, render_coefficients};
 use tel_replay::report::format;
+use tel_store::coefficients::{Provenance, TimeRange, render_coefficients};
 
 /// Where events come from, which are used, and the starting profile (shared with `tel simulate`).
 #[derive(Debug, clap::Args)]

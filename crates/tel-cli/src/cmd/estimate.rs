@@ -10,9 +10,9 @@ use clap::Args;
 use serde_json::Value;
 use tel_core::estimator::{EmptyWorkspace, EstimateInput, Estimator, Profile, Workspace};
 use tel_core::pytext::py_float;
-use tel_replay::batch::estimate_object;
-use tel_replay::coefficients::load_coefficients;
-use tel_replay::workspace_dir::DirectoryWorkspace;
+use tel_replay::batch::{BatchOptions, estimate_object};
+use tel_store::coefficients::load_coefficients;
+use tel_store::workspace_dir::DirectoryWorkspace;
 
 /// `--help` examples.
 pub const EXAMPLES: &str = r#"Examples:
@@ -22,7 +22,8 @@ pub const EXAMPLES: &str = r#"Examples:
       --deliverable docs/API_REFERENCE.md --deliverable docs/EXAMPLES.md
   tel estimate --profile v1 --workspace ~/repo --category implementation --deliverable src/x.py
   tel estimate --coefficients fit.toml --batch requests.ndjson > results.ndjson
-  echo '{"id": 1, "deliverables": ["src/a.py"], "category": "implementation", "complexity": "low"}' | tel estimate --batch -"#;
+  echo '{"id": 1, "deliverables": ["src/a.py"], "category": "implementation", "complexity": "low"}' | tel estimate --batch -
+  tel estimate --batch - --protocol 1      # a co-process: one answer per request line, flushed (docs/INTEGRATION.md)"#;
 
 /// Arguments of `tel estimate`.
 #[derive(Debug, Args)]
@@ -56,6 +57,11 @@ pub struct EstimateArgs {
     #[arg(long, value_name = "FILE|-",
           conflicts_with_all = ["deliverables", "category", "scope_paths", "task"])]
     pub batch: Option<PathBuf>,
+    /// With --batch: answer in co-process protocol VERSION (1): every line carries `protocol`, `line`,
+    /// `ok` and, on an error, `field` (docs/INTEGRATION.md).
+    #[arg(long, value_name = "VERSION", requires = "batch",
+          value_parser = clap::value_parser!(u32).range(1..=1))]
+    pub protocol: Option<u32>,
     /// Print the single estimate as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -79,7 +85,12 @@ pub fn run(args: &EstimateArgs) -> anyhow::Result<ExitCode> {
         None => Box::new(EmptyWorkspace),
     };
     match &args.batch {
-        Some(source) => run_batch(&estimator, workspace.as_ref(), source),
+        Some(source) => run_batch(
+            &estimator,
+            workspace.as_ref(),
+            source,
+            args.protocol.is_some(),
+        ),
         None => run_single(&estimator, workspace.as_ref(), args),
     }
 }
@@ -160,6 +171,7 @@ fn run_batch(
     estimator: &Estimator,
     workspace: &dyn Workspace,
     source: &Path,
+    protocol: bool,
 ) -> anyhow::Result<ExitCode> {
     let reader: Box<dyn BufRead> = if source == Path::new("-") {
         Box::new(std::io::stdin().lock())
@@ -174,8 +186,14 @@ fn run_batch(
     } else {
         source.display().to_string()
     };
-    let summary = tel_replay::batch::run_batch(estimator, workspace, reader, &name, &mut out)
-        .with_context(|| format!("batch {name}"))?;
+    // A co-process on stdin waits for each answer before it writes the next request.
+    let options = BatchOptions {
+        protocol,
+        flush_each_line: source == Path::new("-"),
+    };
+    let summary =
+        tel_replay::batch::run_batch(estimator, workspace, reader, &name, &mut out, options)
+            .with_context(|| format!("batch {name}"))?;
     out.flush()?;
     Ok(if summary.failed > 0 {
         ExitCode::from(1)

@@ -1,4 +1,4 @@
-//! `tel import`: load NDJSON, CSV or executor logs into the store — validated first, then inserted in
+//! `tel import`: load NDJSON, CSV, executor logs or OTLP/JSON spans into the store — validated first, then inserted in
 //! chunks inside one transaction (all or nothing), skipping events already stored (idempotent).
 
 use std::fs::File;
@@ -22,6 +22,7 @@ pub const EXAMPLES: &str = "Examples:
   tel import telemetry.ndjson                  # an original or extended export; again = \"0 new\"
   tel import exports/*.csv --skip-invalid      # import the valid rows, report the others
   tel import --format log --include-v1 autopack-executor.log
+  tel import --format otlp traces.jsonl        # OpenTelemetry GenAI spans; non-GenAI spans are skipped
 
 A new, empty database gets the schema; an existing one must be up to date (tel migrate).";
 
@@ -39,6 +40,8 @@ pub enum FormatArg {
     Csv,
     /// Executor log lines.
     Log,
+    /// OTLP/JSON trace files (Collector file exporter): GenAI inference spans become events.
+    Otlp,
 }
 
 /// Arguments of `tel import`.
@@ -187,6 +190,7 @@ fn format_of(path: &Path, given: Option<FormatArg>) -> anyhow::Result<ImportForm
         Some(FormatArg::Ndjson | FormatArg::Extended) => ImportFormat::Ndjson,
         Some(FormatArg::Csv) => ImportFormat::Csv,
         Some(FormatArg::Log) => ImportFormat::Log,
+        Some(FormatArg::Otlp) => ImportFormat::Otlp,
         None => {
             let mut first = None;
             for line in open(path)?.lines() {

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use clap::Args;
 use serde_json::json;
 use tel_core::estimator::Profile;
-use tel_replay::coefficients::render_coefficients;
+use tel_store::coefficients::render_coefficients;
 
 /// `--help` examples.
 pub const EXAMPLES: &str = "Examples:

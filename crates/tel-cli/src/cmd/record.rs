@@ -2,6 +2,7 @@
 //! stream of NDJSON events (`--batch`), through the fail-safe recorder — exit 0 once every event is
 //! stored or spooled.
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read as _};
 use std::path::{Path, PathBuf};
@@ -10,7 +11,10 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use clap::Args;
 use serde::Deserialize;
+use serde::de::value::MapDeserializer;
+use serde_json::{Map, Value};
 use tel_core::{Complexity, DocFeatures, SotFields, UsageKind};
+use tel_replay::batch::protocol_header;
 use tel_store::env::process_env;
 use tel_store::{EventDraft, RecordOutcome, Recorder, RecorderConfig, TelExtras};
 
@@ -25,6 +29,7 @@ pub const EXAMPLES: &str = r#"Examples:
   tel export | head -1 | tel record --force      # one NDJSON export line from stdin
   tel record --force --run-id r1 --phase-id p1 --predicted 1200 --actual 800 --model claude-sonnet-4-5 --success
   tel record --force --batch calls.ndjson       # one event per line, one connection (`-` reads stdin)
+  tel record --force --batch - --protocol 1     # a co-process: one JSON answer per line (docs/INTEGRATION.md)
 
 Without --force the event is recorded only when TELEMETRY_DB_ENABLED is 1, true or yes (any case).
 Derived export keys (timestamp, deliverable_count, smape_percent, waste_ratio, underestimated) are
@@ -42,6 +47,11 @@ pub struct RecordArgs {
     /// Record every line of an NDJSON file (`-` for stdin) as one event, through one connection.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["event", "predicted"])]
     batch: Option<PathBuf>,
+    /// With --batch: answer every line with one JSON object in co-process protocol VERSION (1), errors
+    /// included (docs/INTEGRATION.md); a request may carry an `id`, echoed in its answer.
+    #[arg(long, value_name = "VERSION", requires = "batch",
+          value_parser = clap::value_parser!(u32).range(1..=1))]
+    protocol: Option<u32>,
     /// Record even when TELEMETRY_DB_ENABLED is off.
     #[arg(long)]
     force: bool,
@@ -246,6 +256,95 @@ fn checked(draft: EventDraft) -> anyhow::Result<EventDraft> {
     Ok(draft)
 }
 
+/// Why one protocol request line is not an event: the key to blame (when one is) and what is wrong.
+struct RequestError {
+    field: Option<String>,
+    message: String,
+}
+
+/// One protocol request: its `id` (any JSON value, echoed; `null` when absent) and the event, or what
+/// is wrong with it and which key is to blame.
+fn parse_request(text: &str) -> (Value, Result<EventDraft, RequestError>) {
+    let mut object = match serde_json::from_str::<Value>(text.trim()) {
+        Ok(Value::Object(object)) => object,
+        Ok(_) => {
+            return (
+                Value::Null,
+                Err(request_error(None, "expected a JSON object")),
+            );
+        }
+        Err(e) => {
+            return (
+                Value::Null,
+                Err(request_error(None, format!("invalid JSON: {e}"))),
+            );
+        }
+    };
+    let id = object.remove("id").unwrap_or(Value::Null);
+    // Deserialize key by key, remembering the last key handed out: the one a type error is about.
+    let last_key = RefCell::new(None);
+    let pairs = object.into_iter().inspect(|(key, _)| {
+        last_key.replace(Some(key.clone()));
+    });
+    let parsed = RecordInput::deserialize(MapDeserializer::<_, serde_json::Error>::new(pairs));
+    let draft = match parsed {
+        // serde names a missing key in backticks; every other error is about the key being read.
+        Err(e) => {
+            let message = e.to_string();
+            let field = match message.strip_prefix("missing field `") {
+                Some(rest) => rest.split('`').next().map(str::to_owned),
+                None => last_key.take(),
+            };
+            Err(RequestError { field, message })
+        }
+        Ok(input) => input.into_draft().map_err(|e| RequestError {
+            field: Some("complexity".to_owned()),
+            message: format!("{:#}", e.root_cause()),
+        }),
+    };
+    (id, draft)
+}
+
+fn request_error(field: Option<String>, message: impl Into<String>) -> RequestError {
+    RequestError {
+        field,
+        message: message.into(),
+    }
+}
+
+/// The protocol answer to one recorded event; `ok` is false only when the event is lost.
+fn outcome_answer(recorder: &Recorder, outcome: &RecordOutcome) -> (bool, Map<String, Value>) {
+    let mut answer = Map::new();
+    let name = match outcome {
+        RecordOutcome::Disabled => "disabled",
+        RecordOutcome::Skipped { warning } => {
+            answer.insert("warning".into(), warning.as_str().into());
+            "skipped"
+        }
+        RecordOutcome::Stored { event_id: Some(id) } => {
+            answer.insert("event_id".into(), (*id).into());
+            "stored"
+        }
+        RecordOutcome::Stored { event_id: None } => "already_stored",
+        RecordOutcome::Spooled { .. } => {
+            let spool = recorder.config().spool.path().display().to_string();
+            answer.insert("spool".into(), spool.into());
+            "spooled"
+        }
+        RecordOutcome::Lost { .. } => "lost",
+    };
+    answer.insert("outcome".into(), name.into());
+    (!matches!(outcome, RecordOutcome::Lost { .. }), answer)
+}
+
+/// Writes one protocol answer; stdout is line-buffered, so it leaves before the next request is read.
+fn write_answer(line: u64, ok: bool, id: Value, answer: Map<String, Value>) -> std::io::Result<()> {
+    let mut framed = protocol_header(line, ok);
+    framed.insert("id".into(), id);
+    framed.extend(answer);
+    outln!("{}", Value::Object(framed))
+}
+
 /// Runs `tel record`.
 pub fn run(args: &RecordArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let Some(source) = &args.batch else {
@@ -256,7 +355,13 @@ pub fn run(args: &RecordArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             &record_one(&recorder, args.force, draft),
         )?);
     };
-    run_batch(&recorder(args)?, args.force, source, global.quiet)
+    run_batch(
+        &recorder(args)?,
+        args.force,
+        source,
+        global.quiet,
+        args.protocol.is_some(),
+    )
 }
 
 /// The recorder of the environment and the flags (it connects on its first write).
@@ -312,9 +417,15 @@ fn run_batch(
     force: bool,
     source: &Path,
     quiet: bool,
+    protocol: bool,
 ) -> anyhow::Result<ExitCode> {
-    let name = source.display().to_string();
-    let reader: Box<dyn BufRead> = if source == Path::new("-") {
+    let stdin = source == Path::new("-");
+    let name = if stdin {
+        "<stdin>".to_owned()
+    } else {
+        source.display().to_string()
+    };
+    let reader: Box<dyn BufRead> = if stdin {
         Box::new(std::io::stdin().lock())
     } else {
         let file = File::open(source).with_context(|| format!("cannot open batch file {name}"))?;
@@ -329,25 +440,57 @@ fn run_batch(
             continue;
         }
         summary.events += 1;
-        match parse_event(&line).and_then(checked) {
+        let number = index as u64 + 1;
+        let (id, draft) = if protocol {
+            parse_request(&line)
+        } else {
+            let draft = parse_event(&line).map_err(|e| request_error(None, format!("{e:#}")));
+            (Value::Null, draft)
+        };
+        let draft = draft.and_then(|draft| {
+            draft.validate().map(|()| draft).map_err(|invalid| {
+                request_error(Some(invalid.field.to_owned()), invalid.message)
+            })
+        });
+        let written = match draft {
             Ok(draft) => {
                 let outcome = record_one(recorder, force, draft);
-                if stdout_open && let Err(err) = report(recorder, &outcome) {
-                    if err.kind() != std::io::ErrorKind::BrokenPipe {
-                        return Err(err.into());
-                    }
-                    stdout_open = false;
-                }
                 match outcome {
                     RecordOutcome::Stored { event_id: Some(_) } => summary.stored += 1,
                     RecordOutcome::Stored { event_id: None } => summary.already_stored += 1,
                     _ => {}
                 }
+                match (stdout_open, protocol) {
+                    (false, _) => Ok(()),
+                    (true, true) => {
+                        let (ok, answer) = outcome_answer(recorder, &outcome);
+                        write_answer(number, ok, id, answer)
+                    }
+                    (true, false) => report(recorder, &outcome).map(drop),
+                }
             }
-            Err(err) => {
+            Err(error) => {
                 summary.invalid += 1;
-                eprintln!("{name}:{}: {err:#}", index + 1);
+                let located = match &error.field {
+                    Some(field) => format!("{name}:{number}: {field}: {}", error.message),
+                    None => format!("{name}:{number}: {}", error.message),
+                };
+                if protocol && stdout_open {
+                    let mut answer = Map::new();
+                    answer.insert("field".into(), error.field.into());
+                    answer.insert("error".into(), located.into());
+                    write_answer(number, false, id, answer)
+                } else {
+                    eprintln!("{located}");
+                    Ok(())
+                }
             }
+        };
+        if let Err(err) = written {
+            if err.kind() != std::io::ErrorKind::BrokenPipe {
+                return Err(err.into());
+            }
+            stdout_open = false;
         }
     }
     if !quiet {

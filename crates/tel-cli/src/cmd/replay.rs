@@ -10,7 +10,6 @@ use anyhow::{Context as _, bail};
 use clap::Args;
 use tel_core::estimator::{EmptyWorkspace, Estimator, Profile, Workspace};
 use tel_core::{AccuracyOptions, TelemetryEvent};
-use tel_replay::coefficients::load_coefficients;
 use tel_replay::estimate::EstimatorPredictor;
 use tel_replay::legacy_log::parse_legacy_line;
 use tel_replay::legacy_replay::{
@@ -21,7 +20,8 @@ use tel_replay::legacy_replay::{
 use tel_replay::replay::{
     NamedPredictor, Replay, ReplayCsvWriter, ReplayOptions, render_table, stored_prediction,
 };
-use tel_replay::workspace_dir::DirectoryWorkspace;
+use tel_store::coefficients::load_coefficients;
+use tel_store::workspace_dir::DirectoryWorkspace;
 use tel_store::{EventOrder, EventQuery, count_events, for_each_event};
 
 use crate::cli::{DbArgs, GlobalArgs};

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use serde_json::json;
 use tel_core::BucketScheme;
 use tel_core::estimator::{BudgetRule, Estimator, Profile};
-use tel_replay::coefficients::{Provenance, TimeRange, render_coefficients};
+use tel_store::coefficients::{Provenance, TimeRange, render_coefficients};
 use tel_replay::report::format;
 use tel_replay::tune::{
     CURVE_TARGETS, CurvePoint, HeldOut, TuneConfig, TuneReport, confidence_z, cost_curve, tune,

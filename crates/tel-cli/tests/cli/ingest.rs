@@ -210,7 +210,7 @@ fn record_batch_names_the_line_of_a_hostile_value_and_records_the_others() {
     .unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert!(
-        stderr(&out).contains(&format!("{}:2: invalid event: model: ", batch.display())),
+        stderr(&out).contains(&format!("{}:2: model: ", batch.display())),
         "{}",
         stderr(&out)
     );

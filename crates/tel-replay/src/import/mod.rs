@@ -1,4 +1,5 @@
-//! Import of telemetry files into `TelemetryEvent`s: NDJSON (original and extended), CSV and executor logs.
+//! Import of telemetry files into `TelemetryEvent`s: NDJSON (original and extended), CSV, executor logs
+//! and OTLP/JSON GenAI spans.
 //!
 //! Every reader streams line by line in constant memory and reports errors as `FILE:LINE: field: what`.
 
@@ -7,6 +8,7 @@ mod decode;
 pub(crate) mod lines;
 mod log;
 mod ndjson;
+mod otlp;
 
 use std::fmt;
 use std::io::BufRead;
@@ -28,6 +30,8 @@ pub enum ImportFormat {
     Csv,
     /// Executor log lines (`[TokenEstimationV2]`, optionally V1 lines).
     Log,
+    /// OTLP/JSON traces (one `{"resourceSpans": [...]}` per line): GenAI inference spans.
+    Otlp,
 }
 
 impl ImportFormat {
@@ -35,6 +39,9 @@ impl ImportFormat {
     /// because a log may start with any text.
     pub fn detect(path: &Path, first_non_empty_line: Option<&str>) -> Self {
         let first = first_non_empty_line.map(str::trim_start);
+        if first.is_some_and(|l| l.starts_with(r#"{"resourceSpans""#)) {
+            return Self::Otlp;
+        }
         if first.is_some_and(|l| l.starts_with('{')) {
             return Self::Ndjson;
         }
@@ -142,6 +149,8 @@ pub enum EventReader<R> {
     Csv(csv::CsvReader<R>),
     /// Log input.
     Log(log::LogReader<R>),
+    /// OTLP/JSON input.
+    Otlp(otlp::OtlpReader<R>),
 }
 
 impl<R: BufRead> EventReader<R> {
@@ -151,6 +160,7 @@ impl<R: BufRead> EventReader<R> {
             ImportFormat::Ndjson => Self::Ndjson(ndjson::NdjsonReader::new(reader, file)),
             ImportFormat::Csv => Self::Csv(csv::CsvReader::new(reader, file)),
             ImportFormat::Log => Self::Log(log::LogReader::new(reader, file, options.include_v1)),
+            ImportFormat::Otlp => Self::Otlp(otlp::OtlpReader::new(reader, file)),
         }
     }
 }
@@ -165,6 +175,7 @@ impl<R: BufRead> Iterator for EventReader<R> {
             Self::Ndjson(reader) => (reader.next()?, reader.file()),
             Self::Csv(reader) => (reader.next()?, reader.file()),
             Self::Log(reader) => (reader.next()?, reader.file()),
+            Self::Otlp(reader) => (reader.next()?, reader.file()),
         };
         Some(record.and_then(|record| match &record {
             Record::Event { line, event } => match event.validate() {

@@ -92,6 +92,8 @@ pub struct Coverage {
     pub events: u64,
     /// Eligible events (B1).
     pub eligible: u64,
+    /// Events without a prediction (`p ≤ 0`, e.g. imported OTLP spans): never samples.
+    pub without_prediction: u64,
     /// Eligible truncated events.
     pub truncated: u64,
     /// Clean samples with 0 deliverables (outside every planned bucket).
@@ -113,6 +115,7 @@ pub struct Coverage {
 pub struct CoverageBuilder {
     events: u64,
     eligible: u64,
+    without_prediction: u64,
     truncated: u64,
     clean_without_deliverables: u64,
     counts: BTreeMap<(String, Complexity, &'static str), (u64, u64)>,
@@ -128,6 +131,7 @@ impl CoverageBuilder {
     /// Adds one stored event.
     pub fn push(&mut self, event: &TelemetryEvent) {
         self.events += 1;
+        self.without_prediction += u64::from(event.predicted_output_tokens <= 0);
         let view = EventView::from(event);
         let EventClass::Eligible { truncation, .. } = view.classify(
             event.predicted_output_tokens,
@@ -203,6 +207,12 @@ impl CoverageBuilder {
         if cells.is_empty() {
             reasons.push("no category to cover: the database holds no eligible event".to_owned());
         }
+        if cells.is_empty() && self.without_prediction > 0 {
+            reasons.push(format!(
+                "{} of {} events have no prediction and cannot be samples (their accuracy cannot be computed); `tel report` shows their truncation and slack by provider / model",
+                self.without_prediction, self.events
+            ));
+        }
         if clean_total < options.min_total {
             reasons.push(format!(
                 "{clean_total} clean samples in planned cells, fewer than the minimum of {}",
@@ -226,6 +236,7 @@ impl CoverageBuilder {
             options,
             events: self.events,
             eligible: self.eligible,
+            without_prediction: self.without_prediction,
             truncated: self.truncated,
             clean_without_deliverables: self.clean_without_deliverables,
             clean_total,

@@ -11,11 +11,13 @@ pub mod coverage;
 mod fixtures;
 pub mod format;
 pub mod html;
+pub mod outcomes;
 pub mod sections;
 pub mod svg;
 
 use std::collections::BTreeMap;
 
+use outcomes::{OutcomeGroups, Outcomes, ProviderModelRow};
 use serde::Serialize;
 use tel_core::accuracy::{EventClass, Truncation};
 use tel_core::stats::{Rate, mean_compensated, mean_exact_int, median_true};
@@ -261,6 +263,10 @@ pub struct Report {
     pub strata: Vec<StratumRow>,
     /// The tuning decision.
     pub decision: Decision,
+    /// Truncation and slack over every event, prediction or not (events without one included).
+    pub outcomes: Outcomes,
+    /// The same by provider × model: the grouping of data without categories (e.g. OTLP spans).
+    pub by_provider_model: Vec<ProviderModelRow>,
     /// Eligible events with known truncation, for the charts.
     #[serde(skip)]
     pub points: Vec<EventPoint>,
@@ -279,6 +285,7 @@ pub struct ReportBuilder {
     truncated_actual: Vec<i64>,
     segments: BTreeMap<String, Vec<f64>>,
     points: Vec<EventPoint>,
+    outcomes: OutcomeGroups,
 }
 
 impl ReportBuilder {
@@ -295,6 +302,7 @@ impl ReportBuilder {
             truncated_actual: Vec::new(),
             segments: BTreeMap::new(),
             points: Vec::new(),
+            outcomes: OutcomeGroups::default(),
         }
     }
 
@@ -303,6 +311,8 @@ impl ReportBuilder {
         let view = EventView::from(event);
         let predicted = event.predicted_output_tokens;
         self.overall.push(view, predicted);
+        self.outcomes
+            .push(event, self.options.accuracy.min_actual_output_tokens);
         self.strata
             .entry(StratumKey::of_event(event, self.options.buckets))
             .or_insert_with(|| AccuracyAccumulator::new(self.options.accuracy))
@@ -409,6 +419,7 @@ impl ReportBuilder {
             .map(|(key, acc)| stratum_row(key, &acc.finish()))
             .collect();
         let decision = decide(&tier1, &tier2);
+        let (outcomes, by_provider_model) = self.outcomes.finish();
         Report {
             schema: REPORT_SCHEMA,
             options,
@@ -419,6 +430,8 @@ impl ReportBuilder {
             truncated,
             strata,
             decision,
+            outcomes,
+            by_provider_model,
             points: self.points,
         }
     }

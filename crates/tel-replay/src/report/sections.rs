@@ -19,15 +19,26 @@ pub struct Section {
     pub rows: Vec<Vec<String>>,
 }
 
-/// Every table of the report, in reading order: Tier 1, Tier 2, diagnostics, truncated, triage, strata.
+/// Every table of the report, in reading order: Tier 1, Tier 2, diagnostics, truncated, triage, strata,
+/// and, when some events have no prediction or none has a category, provider × model.
 pub fn sections(report: &Report) -> Vec<Section> {
-    vec![
+    let mut sections = vec![
         tier1(report),
         tier2(report),
         diagnostics(report),
         triage(report),
         strata(report),
-    ]
+    ];
+    let uncategorised = report.strata.iter().all(|s| s.category == "unknown");
+    if report.outcomes.without_prediction > 0 || (uncategorised && !report.strata.is_empty()) {
+        sections.push(provider_model(report));
+    }
+    sections
+}
+
+/// A fraction (0.25) as a percentage (25.0%).
+fn fraction_percent(value: Option<f64>) -> String {
+    percent(value.map(|x| x * 100.0))
 }
 
 /// The verdict as printed in tables.
@@ -70,7 +81,6 @@ fn tier1(report: &Report) -> Section {
 
 fn tier2(report: &Report) -> Section {
     let t2 = &report.tier2;
-    let as_percent = |v: Option<f64>| percent(v.map(|x| x * 100.0));
     Section {
         id: "tier2",
         title: "Tier 2: cost (non-truncated events)".into(),
@@ -90,8 +100,8 @@ fn tier2(report: &Report) -> Section {
             vec![
                 "Budget slack".into(),
                 count(t2.slack_n),
-                as_percent(t2.slack_median),
-                as_percent(t2.slack_p90),
+                fraction_percent(t2.slack_median),
+                fraction_percent(t2.slack_p90),
                 "—".into(),
             ],
         ],
@@ -202,6 +212,57 @@ fn strata(report: &Report) -> Section {
                     rate(s.underestimation.count, s.underestimation.n),
                     ratio(s.smape_median),
                     ratio(s.waste_median),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn provider_model(report: &Report) -> Section {
+    let o = &report.outcomes;
+    let mut notes = Vec::new();
+    if o.without_prediction > 0 {
+        notes.push(format!(
+            "{} of {} events have no prediction: SMAPE, waste, underestimation and pinball loss cannot be computed for them, so the tiers above leave them out (\"no prediction\"). Truncation and budget slack need no prediction: the figures here count every event.",
+            count(o.without_prediction),
+            count(o.events)
+        ));
+    }
+    notes.push(format!(
+        "All events: truncation {}, {} with unknown truncation, {} without a usable outcome; slack median {} over {} non-truncated events with a ceiling.",
+        rate(o.truncation.count, o.truncation.n),
+        count(o.truncation_unknown),
+        count(o.no_outcome),
+        fraction_percent(o.slack_median),
+        count(o.slack_n)
+    ));
+    Section {
+        id: "provider-model",
+        title: format!(
+            "Truncation and slack by provider / model ({} groups)",
+            count(report.by_provider_model.len() as u64)
+        ),
+        notes,
+        header: vec![
+            "Provider / model",
+            "Events",
+            "No prediction",
+            "Truncation",
+            "Slack median",
+            "Slack P90",
+        ],
+        rows: report
+            .by_provider_model
+            .iter()
+            .map(|row| {
+                let o = &row.outcomes;
+                vec![
+                    format!("{} / {}", row.provider, row.model),
+                    count(o.events),
+                    count(o.without_prediction),
+                    rate(o.truncation.count, o.truncation.n),
+                    fraction_percent(o.slack_median),
+                    fraction_percent(o.slack_p90),
                 ]
             })
             .collect(),

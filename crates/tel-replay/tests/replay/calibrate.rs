@@ -393,7 +393,7 @@ mod with_estimator {
     };
     use tel_replay::calibrate::events::{Prepared, apply_model, prior_model};
     use tel_replay::calibrate::{Method, Outcome, Stratum};
-    use tel_replay::coefficients::{Provenance, parse_coefficients_document, render_coefficients};
+    use tel_store::coefficients::{Provenance, parse_coefficients_document, render_coefficients};
 
     fn event(
         category: &str,

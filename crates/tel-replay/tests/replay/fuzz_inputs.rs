@@ -5,8 +5,8 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::Value;
 use tel_core::estimator::{EmptyWorkspace, EstimateInput, Estimator, Profile};
-use tel_replay::batch::run_batch;
-use tel_replay::coefficients::{parse_coefficients, render_coefficients};
+use tel_replay::batch::{BatchOptions, run_batch};
+use tel_store::coefficients::{parse_coefficients, render_coefficients};
 
 use crate::fuzz::fuzz_config;
 use crate::hostile::{HOSTILE_WORDS, byte_mutations, hostile_json, line_count, mutate_bytes};
@@ -167,7 +167,7 @@ proptest! {
             .collect();
         let input = mutate_bytes(lines.join("\n").into_bytes(), &bytes);
         let mut out = Vec::new();
-        let summary = run_batch(&Estimator::v2_head(), &EmptyWorkspace, input.as_slice(), "req.ndjson", &mut out)
+        let summary = run_batch(&Estimator::v2_head(), &EmptyWorkspace, input.as_slice(), "req.ndjson", &mut out, BatchOptions::default())
             .expect("in-memory batches do not fail to read or write");
         let physical = line_count(&input);
         let answers: Vec<&str> = std::str::from_utf8(&out).expect("UTF-8 output").lines().collect();

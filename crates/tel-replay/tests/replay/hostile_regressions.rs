@@ -156,6 +156,7 @@ fn complexity_critical_is_rejected_with_the_allowed_values_in_every_format() {
             ImportFormat::Log => "complexity=maintenance",
             ImportFormat::Csv => "\"maintenance\"",
             ImportFormat::Ndjson => "\"maintenance\"",
+            ImportFormat::Otlp => unreachable!("valid_inputs has no OTLP line"),
         };
         let to = from.replace("maintenance", "critical");
         let errors = errors(replace_in_record(&valid, from, &to).as_bytes(), format);
@@ -227,6 +228,7 @@ fn batch_requests_with_hostile_lines_get_located_errors_and_critical_takes_the_d
         input.as_slice(),
         "req.ndjson",
         &mut out,
+        tel_replay::batch::BatchOptions::default(),
     )
     .unwrap();
     assert_eq!((summary.requests, summary.failed), (7, 4));
@@ -270,6 +272,7 @@ fn nul_character_in_text_is_rejected_with_file_line_in_every_format() {
             ImportFormat::Log => ("model=m", "model=m\0x", "m\0x"),
             ImportFormat::Csv => ("claude-sonnet-4-5", "claude\0x", "claude\0x"),
             ImportFormat::Ndjson => ("claude-sonnet-4-5", "claude\\u0000x", "claude\0x"),
+            ImportFormat::Otlp => unreachable!("valid_inputs has no OTLP line"),
         };
         let errors = errors(replace_in_record(&valid, from, to).as_bytes(), format);
         let line = if format == ImportFormat::Csv { 2 } else { 1 };

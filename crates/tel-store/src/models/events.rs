@@ -89,7 +89,14 @@ pub struct EventQuery {
 /// idempotency key is write-side only, so neither is read).
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = token_estimation_v2_events)]
-#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+#[cfg_attr(
+    feature = "postgres",
+    diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))
+)]
+#[cfg_attr(
+    not(feature = "postgres"),
+    diesel(check_for_backend(diesel::sqlite::Sqlite))
+)]
 struct EventRow {
     event_id: i64,
     run_id: String,
@@ -505,6 +512,7 @@ fn read_events(
                 .context(ACTION)?;
             rows.into_iter().try_for_each(&mut each)
         }
+        #[cfg(feature = "postgres")]
         DbConn::Pg(c) => {
             let rows = filtered_events!(query)
                 .load_iter::<EventRow, diesel::pg::PgRowByRowLoadingMode>(c)

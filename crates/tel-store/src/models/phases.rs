@@ -50,6 +50,7 @@ pub(crate) fn latest_run_for_phase(
         .bind::<Text, _>(phase_id)
         .get_result(c)
         .optional(),
+        #[cfg(feature = "postgres")]
         DbConn::Pg(c) => diesel::sql_query(
             "SELECT run_id FROM phases WHERE phase_id = $1 ORDER BY run_id COLLATE \"C\" DESC LIMIT 1",
         )

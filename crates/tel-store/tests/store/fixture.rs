@@ -35,6 +35,10 @@ impl TestDb {
 
     /// A fresh, unmigrated PostgreSQL database, or `None` when `TEL_TEST_PG_URL` is unset.
     pub fn empty_postgres() -> Option<Self> {
+        if !cfg!(feature = "postgres") {
+            eprintln!("PostgreSQL tests skipped: tel-store built without its postgres feature");
+            return None;
+        }
         let Ok(admin) = std::env::var(PG_VAR) else {
             eprintln!("PostgreSQL tests skipped: TEL_TEST_PG_URL not set");
             return None;

@@ -50,6 +50,7 @@ struct Count {
 fn sqlite(conn: &mut DbConn) -> &mut SqliteConnection {
     match conn {
         DbConn::Sqlite(c) => c,
+        #[cfg(feature = "postgres")]
         DbConn::Pg(_) => unreachable!("legacy databases are SQLite files"),
     }
 }
