@@ -76,6 +76,7 @@ pub fn journal_mode(conn: &mut DbConn) -> Result<Option<String>, StoreError> {
                 .map(|row| Some(row.line))
                 .context("read the journal mode")
         }
+        #[cfg(feature = "postgres")]
         DbConn::Pg(_) => Ok(None),
     }
 }
