@@ -4,9 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use tel_store::{
-    ConnectOptions, DatabaseUrl, RecordOutcome, Recorder, RecorderConfig, Spool, ValidityGuard,
-};
+use tel_store::{DatabaseUrl, RecordOutcome, Recorder, RecorderConfig, Spool};
 
 #[path = "../benches/support/typical_draft.rs"]
 mod typical_draft;
@@ -21,13 +19,8 @@ fn main() -> Result<(), String> {
         .parse()
         .map_err(|_| format!("bad record count {records:?}"))?;
     let db = std::path::PathBuf::from(db);
-    let recorder = Recorder::new(RecorderConfig {
-        spool: Spool::new(db.with_extension("spool.ndjson")),
-        url: DatabaseUrl::SqliteFile(db),
-        connect: ConnectOptions::default(),
-        enabled: true,
-        guard: ValidityGuard::default(),
-    });
+    let spool = Spool::new(db.with_extension("spool.ndjson"));
+    let recorder = Recorder::new(RecorderConfig::new(DatabaseUrl::SqliteFile(db), spool));
     let mut latencies: Vec<Duration> = Vec::with_capacity(records);
     for i in 0..records {
         let draft = typical_draft(i, 20);

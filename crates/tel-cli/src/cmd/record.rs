@@ -6,13 +6,14 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
 use serde::Deserialize;
 use tel_core::{Complexity, DocFeatures, SotFields, UsageKind};
 use tel_store::env::process_env;
-use tel_store::{EventDraft, RecordOutcome, Recorder, RecorderConfig, TelExtras};
+use tel_store::{EventDraft, RecordOutcome, Recorder, RecorderConfig, RecorderTimeouts, TelExtras};
 
 use crate::cli::{DbArgs, GlobalArgs};
 
@@ -29,7 +30,10 @@ pub const EXAMPLES: &str = r#"Examples:
 Without --force the event is recorded only when TELEMETRY_DB_ENABLED is 1, true or yes (any case).
 Derived export keys (timestamp, deliverable_count, smape_percent, waste_ratio, underestimated) are
 accepted and recomputed. With --batch each line is recorded as it arrives (one output line per event);
-an invalid line is reported as FILE:LINE and the others are still recorded (exit 1 at the end)."#;
+an invalid line (bad JSON, invalid UTF-8) is reported as FILE:LINE and the others are still recorded
+(exit 1 at the end). The recorder waits at most 250 ms for an SQLite lock (--busy-timeout-ms), and on
+PostgreSQL 1 s to connect, 250 ms for a lock, 1 s per statement; past that the event is spooled. After
+each stored event up to 64 spooled events are written back, so the spool empties by itself."#;
 
 /// Arguments of `tel record`.
 #[derive(Debug, Args)]
@@ -48,6 +52,16 @@ pub struct RecordArgs {
     /// The spool file [default: beside the SQLite file, or under the data directory].
     #[arg(long, value_name = "PATH")]
     spool: Option<PathBuf>,
+    /// PostgreSQL: how long to wait for the server to accept a connection before spooling, in
+    /// milliseconds (later events spool at once while that attempt is still running).
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    connect_timeout_ms: u64,
+    /// PostgreSQL: how long to wait for a lock another transaction holds before spooling, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 250)]
+    lock_timeout_ms: u64,
+    /// PostgreSQL: how long one statement may run before spooling, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    statement_timeout_ms: u64,
     /// Run id.
     #[arg(long, default_value = "unknown")]
     run_id: String,
@@ -255,7 +269,14 @@ pub fn run(args: &RecordArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
 /// The recorder of the environment and the flags (it connects on its first write).
 fn recorder(args: &RecordArgs) -> anyhow::Result<Recorder> {
     let mut config = RecorderConfig::from_env(args.db.database_url.as_deref(), &process_env)?;
-    config.connect = args.db.options();
+    if let Some(busy) = args.db.busy_timeout_ms {
+        config.connect.busy_timeout = Duration::from_millis(busy);
+    }
+    config.timeouts = RecorderTimeouts {
+        connect: Duration::from_millis(args.connect_timeout_ms),
+        lock: Duration::from_millis(args.lock_timeout_ms),
+        statement: Duration::from_millis(args.statement_timeout_ms),
+    };
     if let Some(path) = &args.spool {
         config.spool = tel_store::Spool::new(path);
     }
@@ -316,13 +337,35 @@ fn run_batch(
     let mut summary = BatchSummary::default();
     // A reader of the per-event lines that goes away does not stop the recording: only the lines stop.
     let mut stdout_open = true;
-    for (index, line) in reader.lines().enumerate() {
-        let line = line.with_context(|| format!("cannot read {name}"))?;
+    let mut reader = reader;
+    let mut bytes = Vec::new();
+    for number in 1.. {
+        bytes.clear();
+        if reader
+            .read_until(b'\n', &mut bytes)
+            .with_context(|| format!("cannot read {name}"))?
+            == 0
+        {
+            break;
+        }
+        // One line with bytes that are not UTF-8 is one invalid event, not the end of the batch.
+        let line = match std::str::from_utf8(&bytes) {
+            Ok(line) => line,
+            Err(err) => {
+                summary.events += 1;
+                summary.invalid += 1;
+                eprintln!(
+                    "{name}:{number}: invalid UTF-8 at byte {}",
+                    err.valid_up_to() + 1
+                );
+                continue;
+            }
+        };
         if line.trim().is_empty() {
             continue;
         }
         summary.events += 1;
-        match parse_event(&line) {
+        match parse_event(line) {
             Ok(draft) => {
                 let outcome = record_one(recorder, force, draft);
                 if stdout_open && let Err(err) = report(recorder, &outcome) {
@@ -339,7 +382,7 @@ fn run_batch(
             }
             Err(err) => {
                 summary.invalid += 1;
-                eprintln!("{name}:{}: {err:#}", index + 1);
+                eprintln!("{name}:{number}: {err:#}");
             }
         }
     }
