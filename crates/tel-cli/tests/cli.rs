@@ -32,6 +32,8 @@ mod hostile_input;
 mod reliability;
 #[path = "cli/security.rs"]
 mod security;
+#[path = "cli/spool_heal.rs"]
+mod spool_heal;
 
 #[path = "../../../tests/support/real_data.rs"]
 mod real_data;

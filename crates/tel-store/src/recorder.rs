@@ -75,6 +75,10 @@ pub struct RecorderConfig {
     pub timeouts: RecorderTimeouts,
     /// Spooled events written back after each successful write, at most (0: never).
     pub drain_limit: usize,
+    /// SQLite: commit with `synchronous=FULL` (default), so that a stored event survives a power loss
+    /// as a spooled one does; `false` keeps `NORMAL` (faster, but a power loss can undo the last
+    /// commits). docs/STORE.md, "Durability".
+    pub durable: bool,
     /// Where failed writes go.
     pub spool: Spool,
     /// The telemetry flag; [`Recorder::record_forced`] ignores it.
@@ -108,6 +112,7 @@ impl RecorderConfig {
             },
             timeouts: RecorderTimeouts::default(),
             drain_limit: Self::DRAIN_LIMIT,
+            durable: true,
             spool,
             enabled: true,
             guard: ValidityGuard::default(),
@@ -395,7 +400,7 @@ impl OpenDb {
     fn connect(url: &DatabaseUrl, config: &RecorderConfig) -> Result<Self, StoreError> {
         let mut conn = connect(url, &config.connect)?;
         defer_auto_checkpoint(&mut conn)?;
-        configure_session(&mut conn, &config.timeouts)?;
+        configure_session(&mut conn, config)?;
         Ok(Self {
             conn,
             file: file_identity(url),
@@ -403,20 +408,21 @@ impl OpenDb {
     }
 }
 
-/// The recorder's own session settings. SQLite: `synchronous=FULL`, so that an event reported stored
-/// survives a power loss like a spooled one (the WAL is fsync'd at every commit; docs/STORE.md).
+/// The recorder's own session settings. SQLite: `synchronous=FULL` when durable, so that an event
+/// reported stored survives a power loss like a spooled one (the WAL is fsync'd at every commit).
 /// PostgreSQL: the lock and statement timeouts, bound as parameters of `set_config`.
-fn configure_session(conn: &mut DbConn, timeouts: &RecorderTimeouts) -> Result<(), StoreError> {
+fn configure_session(conn: &mut DbConn, config: &RecorderConfig) -> Result<(), StoreError> {
     let millis = |d: Duration| [d.as_millis().to_string().as_str(), "ms"].concat();
     match conn {
-        DbConn::Sqlite(c) => c
+        DbConn::Sqlite(c) if config.durable => c
             .batch_execute("PRAGMA synchronous = FULL;")
             .context("set synchronous=FULL for the recorder"),
+        DbConn::Sqlite(_) => Ok(()),
         DbConn::Pg(c) => diesel::sql_query(
             "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)",
         )
-        .bind::<Text, _>(millis(timeouts.lock))
-        .bind::<Text, _>(millis(timeouts.statement))
+        .bind::<Text, _>(millis(config.timeouts.lock))
+        .bind::<Text, _>(millis(config.timeouts.statement))
         .execute(c)
         .map(|_| ())
         .context("set the recorder's lock and statement timeouts"),

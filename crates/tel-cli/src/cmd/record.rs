@@ -3,7 +3,7 @@
 //! stored or spooled.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read as _};
+use std::io::{BufRead, BufReader, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -387,8 +387,15 @@ fn run_batch(
         }
     }
     if !quiet {
-        eprintln!(
-            "record: {} events: {} stored, {} already stored, {} spooled, {} lost, {} invalid",
+        let drained = match recorder.drained() {
+            0 => String::new(),
+            n => format!("; {n} spooled events written back"),
+        };
+        // Not `eprintln!`: a stderr that cannot be written (full disk, file-size limit) must not
+        // turn a finished batch into a panic.
+        let _ = writeln!(
+            std::io::stderr(),
+            "record: {} events: {} stored, {} already stored, {} spooled, {} lost, {} invalid{drained}",
             summary.events,
             summary.stored,
             summary.already_stored,
