@@ -79,18 +79,12 @@ impl ReplaySummary {
     }
 }
 
-/// One line of the spool, decoded or not.
-enum Line {
-    Event(SpoolRecord),
-    Unreadable,
-}
-
-/// Decodes one line (without its newline).
-fn decode(bytes: &[u8]) -> Line {
-    match serde_json::from_slice::<SpoolRecord>(bytes) {
-        Ok(record) if record.version <= SPOOL_FORMAT_VERSION => Line::Event(record),
-        _ => Line::Unreadable,
-    }
+/// Decodes one line (without its newline); `None` when it is unreadable (invalid UTF-8, torn, not
+/// JSON, a newer format).
+fn decode(bytes: &[u8]) -> Option<SpoolRecord> {
+    serde_json::from_slice::<SpoolRecord>(bytes)
+        .ok()
+        .filter(|record| record.version <= SPOOL_FORMAT_VERSION)
 }
 
 /// The lines of `bytes` with their 1-based number, blank lines skipped; a last line without newline
@@ -152,8 +146,8 @@ fn replay_lines<'a>(
     let mut records = Vec::new();
     for (number, line) in lines {
         match decode(line) {
-            Line::Event(record) => records.push((number, record)),
-            Line::Unreadable => {
+            Some(record) => records.push((number, record)),
+            None => {
                 summary.kept_unreadable += 1;
                 kept.extend_from_slice(line);
                 kept.push(b'\n');
@@ -303,11 +297,11 @@ impl Spool {
         for (_, line) in lines(&bytes) {
             size.lines += 1;
             match decode(line) {
-                Line::Event(record) => {
+                Some(record) => {
                     let at = record.event.timestamp;
                     size.oldest_event = Some(size.oldest_event.map_or(at, |old| old.min(at)));
                 }
-                Line::Unreadable => size.unreadable += 1,
+                None => size.unreadable += 1,
             }
         }
         Ok(size)
