@@ -349,7 +349,10 @@ impl Recorder {
                 Err(timed_out())
             }
             // The thread could not start or its connect panicked.
-            Err(RecvTimeoutError::Disconnected) => Err(timed_out()),
+            Err(RecvTimeoutError::Disconnected) => Err(StoreError::Open {
+                location: url.to_string(),
+                reason: "the connection attempt ended without a result".to_owned(),
+            }),
         }
     }
 
