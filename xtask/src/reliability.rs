@@ -1,13 +1,18 @@
 //! `cargo xtask reliability`: PostgreSQL stopped in the middle of a recording loop and of an import,
 //! then restarted — on a private throwaway cluster (`target/tel-pg-reliability`), so the suite's
-//! server is never disturbed. Every event must end in the database exactly once.
+//! server is never disturbed. Every event must end in the database exactly once. Then the stalls of
+//! issue 14: a blackholed PostgreSQL port, a held row lock, a long SQLite reader and a running import,
+//! each printing the recorder's p50/p99/max as its caller sees it.
 
 use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::TcpListener;
 use std::path::Path;
-use std::process::Stdio;
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail, ensure};
+use diesel::connection::SimpleConnection as _;
+use diesel::{Connection as _, PgConnection, SqliteConnection};
 
 use crate::pg::{Cluster, ClusterGuard};
 
@@ -38,6 +43,7 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         .context("PostgreSQL stopped during a recording loop")?;
     import_survives_a_server_stop(&cluster.0, &tel, &url, &work)
         .context("PostgreSQL stopped during an import")?;
+    stalls(&tel, &url, &work)?;
     eprintln!(
         "xtask: reliability: all scenarios passed in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -215,5 +221,220 @@ fn import_survives_a_server_stop(
         first["inserted"] == IMPORTED && second["inserted"] == 0 && in_database == IMPORTED,
         "expected {IMPORTED} events once"
     );
+    Ok(())
+}
+
+/// The recorder's worst case stays bounded in the four stalls of issue 14 (defaults: 250 ms SQLite busy
+/// timeout, PostgreSQL 1 s connect, 250 ms lock, 1 s statement timeout).
+fn stalls(tel: &Tel, pg_url: &str, work: &Path) -> anyhow::Result<()> {
+    blackholed_postgres(tel, work).context("stall: blackholed PostgreSQL port")?;
+    held_row_lock(tel, pg_url, work).context("stall: PostgreSQL row lock held")?;
+    long_sqlite_reader(tel, work).context("stall: long SQLite reader")?;
+    running_import(tel, work).context("stall: SQLite import running")?;
+    Ok(())
+}
+
+/// One event of run `run`, phase `phase`, in `tel record`'s JSON form.
+fn stall_event(run: &str, phase: &str) -> String {
+    format!(
+        r#"{{"run_id": "{run}", "phase_id": "{phase}", "category": "implementation", "complexity": "low", "deliverables": ["src/a.py"], "predicted_output_tokens": 1000, "actual_output_tokens": 800, "selected_budget": 4096, "success": true, "truncated": false, "stop_reason": "end_turn", "model": "claude-sonnet-4-5"}}"#
+    )
+}
+
+/// A `tel record --batch -` fed one event at a time: each event's latency is the time from writing
+/// its line to reading its answer, as the executor would see it.
+struct Feed {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    latencies: Vec<Duration>,
+    stored: usize,
+    spooled: usize,
+}
+
+impl Feed {
+    fn start(tel: &Tel, url: &str, spool: &Path) -> anyhow::Result<Self> {
+        let spool = spool.to_str().context("work directory is not UTF-8")?;
+        let mut child = tel
+            .command(&[
+                "record",
+                "--force",
+                "--batch",
+                "-",
+                "--database-url",
+                url,
+                "--spool",
+                spool,
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start tel record")?;
+        Ok(Self {
+            stdin: child.stdin.take().context("no stdin")?,
+            stdout: BufReader::new(child.stdout.take().context("no stdout")?),
+            child,
+            latencies: Vec::new(),
+            stored: 0,
+            spooled: 0,
+        })
+    }
+
+    /// Records one event; `measured` adds its latency to the figures.
+    fn record(&mut self, line: &str, measured: bool) -> anyhow::Result<()> {
+        let started = Instant::now();
+        writeln!(self.stdin, "{line}")?;
+        self.stdin.flush()?;
+        let mut answer = String::new();
+        self.stdout.read_line(&mut answer)?;
+        let elapsed = started.elapsed();
+        match answer.split(' ').next() {
+            Some("stored") => self.stored += 1,
+            Some("spooled") => self.spooled += 1,
+            _ => bail!("unexpected output of tel record: {answer:?}"),
+        }
+        if measured {
+            self.latencies.push(elapsed);
+        }
+        Ok(())
+    }
+
+    /// Ends the process and prints `reliability: stall NAME: …` with p50/p99/max; returns the max.
+    fn finish(self, name: &str) -> anyhow::Result<Duration> {
+        let Self {
+            mut child,
+            stdin,
+            mut latencies,
+            stored,
+            spooled,
+            ..
+        } = self;
+        drop(stdin);
+        let status = child.wait()?;
+        ensure!(status.success(), "tel record exited with {status}");
+        ensure!(!latencies.is_empty(), "no event measured");
+        latencies.sort();
+        let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        eprintln!(
+            "reliability: stall {name}: {} events measured ({stored} stored, {spooled} spooled in all): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            latencies.len(),
+            ms(at(0.5)),
+            ms(at(0.99)),
+            ms(at(1.0))
+        );
+        Ok(at(1.0))
+    }
+}
+
+/// A port that accepts TCP connections and never says a word.
+fn blackholed_postgres(tel: &Tel, work: &Path) -> anyhow::Result<()> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let port = listener.local_addr()?.port();
+    std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().collect();
+        drop(held);
+    });
+    let url = format!("postgres://tel@127.0.0.1:{port}/tel");
+    let mut feed = Feed::start(tel, &url, &work.join("blackhole.spool.ndjson"))?;
+    for i in 0..50 {
+        feed.record(&stall_event("r1", &format!("blackhole-{i}")), true)?;
+    }
+    ensure!(feed.spooled == 50, "{} of 50 spooled", feed.spooled);
+    let max = feed.finish("blackholed PostgreSQL port (accepts, never answers)")?;
+    ensure!(max < Duration::from_secs(2), "max {max:?}");
+    Ok(())
+}
+
+/// Another transaction inserted run `held` and stays open: every event of that run needs its lock.
+fn held_row_lock(tel: &Tel, url: &str, work: &Path) -> anyhow::Result<()> {
+    let mut holder = PgConnection::establish(url)?;
+    holder.batch_execute("BEGIN; INSERT INTO runs (id) VALUES ('held-by-another');")?;
+    let mut feed = Feed::start(tel, url, &work.join("rowlock.spool.ndjson"))?;
+    for i in 0..20 {
+        feed.record(
+            &stall_event("held-by-another", &format!("rowlock-{i}")),
+            true,
+        )?;
+    }
+    ensure!(feed.spooled == 20, "{} of 20 spooled", feed.spooled);
+    holder.batch_execute("COMMIT")?;
+    // The lock is gone: this one is stored and writes the 20 spooled events back.
+    feed.record(&stall_event("held-by-another", "rowlock-after"), false)?;
+    let max = feed.finish("PostgreSQL row lock held by another transaction")?;
+    ensure!(max < Duration::from_secs(2), "max {max:?}");
+    let stored = tel.events_in(url)?;
+    ensure!(stored >= 21, "{stored} events in the database");
+    Ok(())
+}
+
+/// A reader holds an old snapshot while the recorder writes; figures are of the writes after the WAL
+/// passed the 16 MiB backstop (where `wal_checkpoint(RESTART)` used to wait the busy timeout).
+fn long_sqlite_reader(tel: &Tel, work: &Path) -> anyhow::Result<()> {
+    let db = work.join("reader.db");
+    let url = db.to_str().context("work directory is not UTF-8")?;
+    tel.run(&["migrate", "--database-url", url])?;
+    let mut feed = Feed::start(tel, url, &work.join("reader.spool.ndjson"))?;
+    feed.record(&stall_event("r1", "reader-first"), false)?;
+    let mut reader = SqliteConnection::establish(url)?;
+    reader.batch_execute("BEGIN; SELECT count(*) FROM token_estimation_v2_events;")?;
+    let wal = work.join("reader.db-wal");
+    let backstop = 16 * 1024 * 1024;
+    let mut past = 0;
+    for i in 0..20_000 {
+        let over = std::fs::metadata(&wal).map_or(0, |m| m.len()) >= backstop;
+        feed.record(&stall_event("r1", &format!("reader-{i}")), over)?;
+        past += usize::from(over);
+        if past == 200 {
+            break;
+        }
+    }
+    ensure!(past == 200, "the WAL did not pass 16 MiB");
+    reader.batch_execute("COMMIT")?;
+    let max = feed.finish("long SQLite reader, WAL past 16 MiB")?;
+    ensure!(max < Duration::from_millis(500), "max {max:?}");
+    Ok(())
+}
+
+/// `tel import` of 200,000 events holds the write lock for its whole transaction.
+fn running_import(tel: &Tel, work: &Path) -> anyhow::Result<()> {
+    let db = work.join("import.db");
+    let url = db.to_str().context("work directory is not UTF-8")?;
+    tel.run(&["migrate", "--database-url", url])?;
+    let input = work.join("stall-import.ndjson");
+    let input_arg = input.to_str().context("work directory is not UTF-8")?;
+    tel.run(&[
+        "generate", "--events", "200000", "--seed", "3", "--output", input_arg,
+    ])?;
+    let mut import = tel
+        .command(&["import", "--quiet", input_arg, "--database-url", url])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    // The import holds the lock once its transaction writes: its WAL grows.
+    let wal = work.join("import.db-wal");
+    let started = Instant::now();
+    while std::fs::metadata(&wal).map_or(0, |m| m.len()) < 1024 * 1024 {
+        ensure!(import.try_wait()?.is_none(), "the import ended too early");
+        ensure!(
+            started.elapsed() < Duration::from_secs(120),
+            "the import did not write"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut feed = Feed::start(tel, url, &work.join("import.spool.ndjson"))?;
+    for i in 0..20 {
+        feed.record(&stall_event("r1", &format!("import-{i}")), true)?;
+    }
+    let still_running = import.try_wait()?.is_none();
+    ensure!(import.wait()?.success(), "the import failed");
+    feed.record(&stall_event("r1", "import-after"), false)?;
+    let max = feed.finish("SQLite lock held by a running import")?;
+    ensure!(
+        still_running,
+        "the import ended while the events were recorded"
+    );
+    ensure!(max < Duration::from_secs(1), "max {max:?}");
     Ok(())
 }

@@ -88,7 +88,8 @@ pub struct DbArgs {
     /// [default: $TEL_DATABASE_URL, else $DATABASE_URL, else sqlite://tel.db]
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
-    /// How long an SQLite write waits for another writer's lock, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 5000)]
-    pub busy_timeout_ms: u64,
+    /// How long an SQLite write waits for another writer's lock, in milliseconds [default: 5000;
+    /// `tel record`: 250]
+    #[arg(long, value_name = "MS")]
+    pub busy_timeout_ms: Option<u64>,
 }

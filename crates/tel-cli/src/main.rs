@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 
 fn main() -> ExitCode {
+    catch_file_size_signal();
     let cli = cli::Cli::parse();
     match cmd::run(cli) {
         Ok(code) => code,
@@ -17,6 +18,17 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Past a file-size limit (`ulimit -f`) the kernel sends SIGXFSZ, whose default action kills tel
+/// silently mid-batch (exit 153). With a handler installed the write fails with EFBIG instead, and the
+/// recorder spools (or reports the event LOST) as for a full disk. `flag::register` is signal-hook's safe
+/// API: the handler only sets a flag nobody reads. Failing to install it leaves the default, as before.
+fn catch_file_size_signal() {
+    let _ = signal_hook::flag::register(
+        signal_hook::consts::SIGXFSZ,
+        std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+    );
 }
 
 /// A closed stdout (`tel export | head`) is the reader's choice, not a failure.

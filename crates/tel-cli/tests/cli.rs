@@ -38,6 +38,8 @@ mod read_only;
 mod reliability;
 #[path = "cli/security.rs"]
 mod security;
+#[path = "cli/spool_heal.rs"]
+mod spool_heal;
 
 #[path = "cli/coprocess.rs"]
 mod coprocess;

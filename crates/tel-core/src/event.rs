@@ -51,6 +51,8 @@ pub struct SotFields {
 }
 
 /// One `token_estimation_v2_events` row: every field of telemetry.md §1 plus tel's additive fields.
+/// Fields added after the first stored form decode with their defaults when missing (spool lines
+/// written by an older tel).
 ///
 /// Stored metrics (`smape_percent`, `waste_ratio`, `underestimated`) are kept exactly as stored;
 /// they are never recomputed when reading (legacy row 1 stores values the formula does not give).
@@ -95,10 +97,13 @@ pub struct TelemetryEvent {
     /// Stored underestimation flag (actual > predicted).
     pub underestimated: Option<bool>,
     /// Marks the actual as a lower bound (legacy rows may carry 0 although truncated).
+    #[serde(default)]
     pub is_truncated_output: bool,
     /// DOC_SYNTHESIS features.
+    #[serde(default)]
     pub doc_features: DocFeatures,
     /// SOT fields.
+    #[serde(default)]
     pub sot: SotFields,
     /// Row creation time (naive UTC).
     pub created_at: Timestamp,
@@ -113,6 +118,7 @@ pub struct TelemetryEvent {
     /// so it is how the analysis tells the original's rows (legacy rules) from tel's (docs/REPORT.md).
     pub usage_kind: Option<UsageKind>,
     /// tel: the run id was inferred by the `run_id` backfill rule rather than given.
+    #[serde(default)]
     pub run_id_inferred: bool,
 }
 

@@ -1,12 +1,11 @@
 //! Single-event latency of the fail-safe recorder: `recorder_latency DB N` records N events one at a time
 //! through `Recorder::record` into the (migrated) SQLite file DB and prints
-//! `records=N p50_us=… p99_us=… max_us=…`. Run by `cargo xtask bench`.
+//! `records=N p50_us=… p99_us=… max_us=…`. Run by `cargo xtask bench`. A third argument `normal`
+//! measures the recorder with `synchronous=NORMAL` instead of its default FULL (docs/STORE.md).
 
 use std::time::{Duration, Instant};
 
-use tel_store::{
-    ConnectOptions, DatabaseUrl, RecordOutcome, Recorder, RecorderConfig, Spool, ValidityGuard,
-};
+use tel_store::{DatabaseUrl, RecordOutcome, Recorder, RecorderConfig, Spool};
 
 #[path = "../benches/support/typical_draft.rs"]
 mod typical_draft;
@@ -21,13 +20,10 @@ fn main() -> Result<(), String> {
         .parse()
         .map_err(|_| format!("bad record count {records:?}"))?;
     let db = std::path::PathBuf::from(db);
-    let recorder = Recorder::new(RecorderConfig {
-        spool: Spool::new(db.with_extension("spool.ndjson")),
-        url: DatabaseUrl::SqliteFile(db),
-        connect: ConnectOptions::default(),
-        enabled: true,
-        guard: ValidityGuard::default(),
-    });
+    let spool = Spool::new(db.with_extension("spool.ndjson"));
+    let mut config = RecorderConfig::new(DatabaseUrl::SqliteFile(db), spool);
+    config.durable = args.next().as_deref() != Some("normal");
+    let recorder = Recorder::new(config);
     let mut latencies: Vec<Duration> = Vec::with_capacity(records);
     for i in 0..records {
         let draft = typical_draft(i, 20);

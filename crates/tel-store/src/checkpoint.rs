@@ -5,7 +5,9 @@
 //! turns it off; a background thread with a connection of its own runs a PASSIVE checkpoint (it never
 //! blocks writers) whenever the WAL has grown past SQLite's default threshold. A writer that records
 //! without pause can outrun it (the WAL restarts only once every frame is copied back), so past four times
-//! that size the recorder restarts the WAL itself, once, on its own connection: the WAL stays bounded.
+//! that size the recorder tries to restart the WAL itself on its own connection, without waiting (busy
+//! timeout 0 for the attempt): the WAL stays bounded unless a reader holds an old snapshot, and then the
+//! recorder's write still costs no wait (issue 14, item 3: it used to wait the busy timeout every time).
 //! The recorder's connection also truncates the WAL file when the WAL restarts, so the file's size is
 //! the WAL's. Other connections (import, replay) keep SQLite's defaults.
 
@@ -14,7 +16,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use diesel::connection::SimpleConnection as _;
 
-use crate::conn::{ConnectOptions, DbConn, connect};
+use crate::conn::{ConnectOptions, DbConn, busy_timeout_pragma, connect};
 use crate::error::{QueryContext as _, StoreError};
 use crate::url::DatabaseUrl;
 
@@ -60,17 +62,26 @@ impl Checkpointer {
         })
     }
 
-    /// After a write on `conn`: past [`WAL_BACKSTOP_BYTES`] restarts the WAL on `conn` (rare: only a
-    /// writer without pauses gets there); past [`WAL_CHECKPOINT_BYTES`] asks the thread for a checkpoint
-    /// without blocking (a request already pending covers this one).
-    pub(crate) fn after_write(&self, conn: &mut DbConn) {
+    /// After a write on `conn`: past [`WAL_CHECKPOINT_BYTES`] asks the thread for a checkpoint without
+    /// blocking (a request already pending covers this one); past [`WAL_BACKSTOP_BYTES`] also tries to
+    /// restart the WAL on `conn` (only a writer without pauses gets there), without waiting: a reader
+    /// holding an old snapshot makes the attempt return at once instead of after the busy timeout, and
+    /// the next write tries again.
+    pub(crate) fn after_write(&self, conn: &mut DbConn, options: &ConnectOptions) {
         let wal = std::fs::metadata(&self.wal).map_or(0, |m| m.len());
         if wal >= WAL_BACKSTOP_BYTES {
-            // A failure (a reader holding the WAL past the busy timeout) is retried after the next write.
-            let _ = checkpoint_on(conn, "PRAGMA wal_checkpoint(RESTART);");
-        } else if wal >= WAL_CHECKPOINT_BYTES {
+            let _ = checkpoint_on(
+                conn,
+                "PRAGMA busy_timeout = 0; PRAGMA wal_checkpoint(RESTART);",
+            );
+            // Without it the recorder's next write would not wait for a lock at all.
+            if let DbConn::Sqlite(c) = conn {
+                let _ = c.batch_execute(&busy_timeout_pragma(options.busy_timeout));
+            }
+        }
+        if wal >= WAL_CHECKPOINT_BYTES {
             // Full: a request is pending already. Disconnected: the thread is gone; the backstop
-            // still bounds the WAL.
+            // still bounds the WAL while no reader holds it.
             let _ = self.requests.try_send(());
         }
     }

@@ -286,7 +286,7 @@ fn configure_sqlite(
 
 /// `PRAGMA busy_timeout = <ms>`: a PRAGMA takes no bound parameters, so the statement carries the
 /// number itself (an integer, never user text).
-fn busy_timeout_pragma(timeout: Duration) -> String {
+pub(crate) fn busy_timeout_pragma(timeout: Duration) -> String {
     let millis = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
     ["PRAGMA busy_timeout = ", &millis.to_string(), ";"].concat()
 }

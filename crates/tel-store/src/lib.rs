@@ -39,8 +39,10 @@ pub use models::events::{
 };
 pub use models::runs::delete_run;
 pub use models::{PruneSummary, TableCounts, count_rows, prune_older_than};
-pub use recorder::{RecordOutcome, Recorder, RecorderConfig, WarningSink, telemetry_enabled};
-pub use spool::{ReplaySummary, Spool, SpoolRecord, SpoolSize};
+pub use recorder::{
+    RecordOutcome, Recorder, RecorderConfig, RecorderTimeouts, WarningSink, telemetry_enabled,
+};
+pub use spool::{ReplaySummary, SPOOL_FORMAT_VERSION, Spool, SpoolRecord, SpoolSize};
 pub use sql_timestamp::{SqlTimestamp, now};
 pub use tel_core::{EventDraft, InvalidEvent, TelExtras, ValidityGuard};
 pub use url::{

@@ -6,14 +6,20 @@ use std::io::Write as _;
 use std::os::unix::fs::MetadataExt as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use diesel::RunQueryDsl as _;
+use diesel::connection::SimpleConnection as _;
+use diesel::sql_types::Text;
 
 use tel_core::TelemetryEvent;
 
 use crate::checkpoint::{Checkpointer, defer_auto_checkpoint};
 use crate::conn::{ConnectOptions, DbConn, connect};
 use crate::env::{EnvLookup, TELEMETRY_FLAG_VAR};
-use crate::error::StoreError;
+use crate::error::{QueryContext as _, StoreError};
 use crate::models::events::{InsertOptions, insert_event};
 use crate::spool::Spool;
 use crate::sql_timestamp::now;
@@ -26,13 +32,53 @@ pub fn telemetry_enabled(value: Option<&str>) -> bool {
     value.is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
 }
 
+/// How long the recorder waits, at most, before it spools an event instead (docs/RELIABILITY.md,
+/// "Stalls"). The SQLite busy timeout is [`RecorderConfig::connect`]'s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecorderTimeouts {
+    /// PostgreSQL: connecting (TCP, TLS, authentication). Past it the event is spooled and later
+    /// events are spooled at once until the attempt, still running in the background, ends.
+    pub connect: Duration,
+    /// PostgreSQL: waiting for a row or table lock another transaction holds (`lock_timeout`).
+    pub lock: Duration,
+    /// PostgreSQL: one statement (`statement_timeout`).
+    pub statement: Duration,
+}
+
+impl RecorderTimeouts {
+    /// The recorder's SQLite busy timeout: a commit of another recorder takes a few milliseconds, so
+    /// 250 ms rides out dozens of them; a lock held longer is an import or a stuck writer, and the
+    /// builder should not wait for it.
+    pub const SQLITE_BUSY: Duration = Duration::from_millis(250);
+}
+
+impl Default for RecorderTimeouts {
+    /// 1 s to connect (a TCP and TLS handshake plus SCRAM authentication take tens of milliseconds on a
+    /// LAN), 250 ms for a lock (as SQLite), 1 s for a statement (an insert takes about a millisecond).
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(1),
+            lock: Duration::from_millis(250),
+            statement: Duration::from_secs(1),
+        }
+    }
+}
+
 /// How a [`Recorder`] writes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecorderConfig {
     /// The database.
     pub url: DatabaseUrl,
-    /// Connection settings (SQLite busy timeout).
+    /// Connection settings (SQLite busy timeout, [`RecorderTimeouts::SQLITE_BUSY`] by default).
     pub connect: ConnectOptions,
+    /// PostgreSQL timeouts.
+    pub timeouts: RecorderTimeouts,
+    /// Spooled events written back after each successful write, at most (0: never).
+    pub drain_limit: usize,
+    /// SQLite: commit with `synchronous=FULL` (default), so that a stored event survives a power loss
+    /// as a spooled one does; `false` keeps `NORMAL` (faster, but a power loss can undo the last
+    /// commits). docs/STORE.md, "Durability".
+    pub durable: bool,
     /// Where failed writes go.
     pub spool: Spool,
     /// The telemetry flag; [`Recorder::record_forced`] ignores it.
@@ -42,17 +88,35 @@ pub struct RecorderConfig {
 }
 
 impl RecorderConfig {
+    /// Spooled events drained after each successful write by default: one multi-row insert, about a
+    /// millisecond, and a spool of thousands still empties within a few hundred writes.
+    pub const DRAIN_LIMIT: usize = 64;
+
     /// The configuration from the environment: URL by [`resolve_database_url`], the flag by
     /// [`telemetry_enabled`], the default spool of the URL.
     pub fn from_env(explicit_url: Option<&str>, env: EnvLookup<'_>) -> Result<Self, StoreError> {
         let (url, _) = resolve_database_url(explicit_url, env)?;
+        let spool = Spool::default_for(&url, env);
         Ok(Self {
-            spool: Spool::default_for(&url, env),
-            url,
-            connect: ConnectOptions::default(),
             enabled: telemetry_enabled(env(TELEMETRY_FLAG_VAR).as_deref()),
-            guard: ValidityGuard::default(),
+            ..Self::new(url, spool)
         })
+    }
+
+    /// An enabled recorder of `url` spooling to `spool`, with the default timeouts and drain limit.
+    pub fn new(url: DatabaseUrl, spool: Spool) -> Self {
+        Self {
+            url,
+            connect: ConnectOptions {
+                busy_timeout: RecorderTimeouts::SQLITE_BUSY,
+            },
+            timeouts: RecorderTimeouts::default(),
+            drain_limit: Self::DRAIN_LIMIT,
+            durable: true,
+            spool,
+            enabled: true,
+            guard: ValidityGuard::default(),
+        }
     }
 }
 
@@ -90,13 +154,21 @@ pub type WarningSink = Box<dyn Fn(&str) + Send + Sync>;
 /// ([`Recorder::write_failures`]) and reported through the warning sink.
 pub struct Recorder {
     config: RecorderConfig,
-    conn: Mutex<Option<OpenDb>>,
+    conn: Mutex<Slot>,
     /// Started with the first stored event on an SQLite file.
     checkpointer: OnceLock<Option<Checkpointer>>,
     write_failures: AtomicU64,
     spooled: AtomicU64,
     lost: AtomicU64,
+    drained: AtomicU64,
     warn: WarningSink,
+}
+
+/// The recorder's connection, or a PostgreSQL connection attempt still running in the background.
+#[derive(Default)]
+struct Slot {
+    open: Option<OpenDb>,
+    connecting: Option<Receiver<Result<OpenDb, StoreError>>>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -113,11 +185,12 @@ impl Recorder {
     pub fn new(config: RecorderConfig) -> Self {
         Self {
             config,
-            conn: Mutex::new(None),
+            conn: Mutex::new(Slot::default()),
             checkpointer: OnceLock::new(),
             write_failures: AtomicU64::new(0),
             spooled: AtomicU64::new(0),
             lost: AtomicU64::new(0),
+            drained: AtomicU64::new(0),
             // Not `eprintln!`, which panics when stderr cannot be written (closed, or a file on a
             // full disk): a warning that cannot be shown must not take the recorder down.
             warn: Box::new(|message| {
@@ -150,6 +223,11 @@ impl Recorder {
     /// Events this recorder could neither store nor spool.
     pub fn lost(&self) -> u64 {
         self.lost.load(Ordering::Relaxed)
+    }
+
+    /// Spooled events this recorder wrote back (or found already stored) after its own writes.
+    pub fn drained(&self) -> u64 {
+        self.drained.load(Ordering::Relaxed)
     }
 
     /// Records one builder call if the telemetry flag is on (telemetry.md §2).
@@ -209,18 +287,19 @@ impl Recorder {
         }
     }
 
-    /// One write attempt; the connection is dropped after a failure and reopened next time.
+    /// One write attempt; the connection is dropped after a failure and reopened next time. After a
+    /// successful write, up to [`RecorderConfig::drain_limit`] spooled events are written back.
     fn try_store(&self, event: &TelemetryEvent) -> Result<Option<i64>, StoreError> {
         let mut slot = self
             .conn
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let url = &self.config.url;
-        let mut open = match slot.take() {
+        let mut open = match slot.open.take() {
             Some(open) if open.file == file_identity(url) => open,
             // The file went away (or was replaced) since the connection opened it: reconnect to
             // whatever is at the path now, which fails when the directory is gone.
-            _ => OpenDb::connect(url, &self.config.connect)?,
+            _ => self.connect(&mut slot)?,
         };
         let event_id = insert_event(&mut open.conn, event, InsertOptions::RECORDER)?;
         // An unlinked SQLite file still takes writes: the event is stored only if the file is
@@ -234,11 +313,90 @@ impl Recorder {
             .checkpointer
             .get_or_init(|| Checkpointer::start(url, &self.config.connect));
         if let Some(checkpointer) = checkpointer {
-            checkpointer.after_write(&mut open.conn);
+            checkpointer.after_write(&mut open.conn, &self.config.connect);
         }
-        *slot = Some(open);
+        // The database takes writes again: bring back what an earlier failure spooled. A failure
+        // here costs nothing: the events stay in the spool.
+        if let Ok(drained) = self
+            .config
+            .spool
+            .drain(&mut open.conn, self.config.drain_limit)
+        {
+            self.drained.fetch_add(drained, Ordering::Relaxed);
+        }
+        slot.open = Some(open);
         Ok(event_id)
     }
+
+    /// Opens the database. PostgreSQL connects on a background thread that the recorder waits for at
+    /// most [`RecorderTimeouts::connect`]: a server that accepts TCP and never answers costs the first
+    /// event that bound, and later events nothing (spooled at once) until the attempt ends, in
+    /// success (the connection is used) or failure (the next event tries again).
+    fn connect(&self, slot: &mut Slot) -> Result<OpenDb, StoreError> {
+        let url = &self.config.url;
+        if !matches!(url, DatabaseUrl::Postgres(_)) {
+            return OpenDb::connect(url, &self.config);
+        }
+        let (attempt, wait) = match slot.connecting.take() {
+            Some(attempt) => (attempt, Duration::ZERO),
+            None => (self.start_connecting(), self.config.timeouts.connect),
+        };
+        let timed_out = || StoreError::Open {
+            location: url.to_string(),
+            reason: format!(
+                "no answer within the recorder's connect timeout ({} ms)",
+                self.config.timeouts.connect.as_millis()
+            ),
+        };
+        match attempt.recv_timeout(wait) {
+            Ok(result) => result,
+            Err(RecvTimeoutError::Timeout) => {
+                slot.connecting = Some(attempt);
+                Err(timed_out())
+            }
+            // The thread could not start or its connect panicked.
+            Err(RecvTimeoutError::Disconnected) => Err(StoreError::Open {
+                location: url.to_string(),
+                reason: "the connection attempt ended without a result".to_owned(),
+            }),
+        }
+    }
+
+    /// Starts connecting on a thread of its own; the receiver gets the outcome.
+    fn start_connecting(&self) -> Receiver<Result<OpenDb, StoreError>> {
+        let (sender, receiver) = channel();
+        let config = self.config.clone();
+        // libpq's own timeout (whole seconds, at least 2) ends the thread of a silent server.
+        let url = match &config.url {
+            DatabaseUrl::Postgres(text) => {
+                DatabaseUrl::Postgres(with_libpq_connect_timeout(text, config.timeouts.connect))
+            }
+            other => other.clone(),
+        };
+        let _ = std::thread::Builder::new()
+            .name("tel-recorder-connect".to_owned())
+            .spawn(move || {
+                let _ = sender.send(OpenDb::connect(&url, &config));
+            });
+        receiver
+    }
+}
+
+/// `url` with libpq's `connect_timeout` (seconds, rounded up, at least 2 as libpq requires) unless it
+/// sets one.
+fn with_libpq_connect_timeout(url: &str, timeout: Duration) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_owned();
+    }
+    let seconds = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
+    let separator = if url.contains('?') { "&" } else { "?" };
+    [
+        url,
+        separator,
+        "connect_timeout=",
+        &seconds.max(2).to_string(),
+    ]
+    .concat()
 }
 
 /// A connection and, for an SQLite file, the (device, inode) of the file it opened.
@@ -248,13 +406,35 @@ struct OpenDb {
 }
 
 impl OpenDb {
-    fn connect(url: &DatabaseUrl, options: &ConnectOptions) -> Result<Self, StoreError> {
-        let mut conn = connect(url, options)?;
+    fn connect(url: &DatabaseUrl, config: &RecorderConfig) -> Result<Self, StoreError> {
+        let mut conn = connect(url, &config.connect)?;
         defer_auto_checkpoint(&mut conn)?;
+        configure_session(&mut conn, config)?;
         Ok(Self {
             conn,
             file: file_identity(url),
         })
+    }
+}
+
+/// The recorder's own session settings. SQLite: `synchronous=FULL` when durable, so that an event
+/// reported stored survives a power loss like a spooled one (the WAL is fsync'd at every commit).
+/// PostgreSQL: the lock and statement timeouts, bound as parameters of `set_config`.
+fn configure_session(conn: &mut DbConn, config: &RecorderConfig) -> Result<(), StoreError> {
+    let millis = |d: Duration| [d.as_millis().to_string().as_str(), "ms"].concat();
+    match conn {
+        DbConn::Sqlite(c) if config.durable => c
+            .batch_execute("PRAGMA synchronous = FULL;")
+            .context("set synchronous=FULL for the recorder"),
+        DbConn::Sqlite(_) => Ok(()),
+        DbConn::Pg(c) => diesel::sql_query(
+            "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)",
+        )
+        .bind::<Text, _>(millis(config.timeouts.lock))
+        .bind::<Text, _>(millis(config.timeouts.statement))
+        .execute(c)
+        .map(|_| ())
+        .context("set the recorder's lock and statement timeouts"),
     }
 }
 
@@ -268,6 +448,23 @@ fn file_identity(url: &DatabaseUrl) -> Option<(u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn libpq_connect_timeout_is_added_in_whole_seconds_unless_given() {
+        let ms = Duration::from_millis;
+        assert_eq!(
+            with_libpq_connect_timeout("postgres://h/db", ms(1000)),
+            "postgres://h/db?connect_timeout=2"
+        );
+        assert_eq!(
+            with_libpq_connect_timeout("postgres://h/db?sslmode=disable", ms(3500)),
+            "postgres://h/db?sslmode=disable&connect_timeout=4"
+        );
+        assert_eq!(
+            with_libpq_connect_timeout("postgres://h/db?connect_timeout=9", ms(100)),
+            "postgres://h/db?connect_timeout=9"
+        );
+    }
 
     #[test]
     fn flag_accepts_one_true_yes_in_any_case_with_spaces() {

@@ -23,6 +23,10 @@ mod recorder;
 mod repository;
 #[path = "store/spool.rs"]
 mod spool;
+#[path = "store/spool_heal.rs"]
+mod spool_heal;
+#[path = "store/stalls.rs"]
+mod stalls;
 
 #[path = "../../../tests/support/fuzz.rs"]
 mod fuzz;

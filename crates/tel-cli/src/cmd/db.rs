@@ -21,7 +21,9 @@ impl DbArgs {
     /// Connection options from the flags.
     pub fn options(&self) -> ConnectOptions {
         ConnectOptions {
-            busy_timeout: Duration::from_millis(self.busy_timeout_ms),
+            busy_timeout: self
+                .busy_timeout_ms
+                .map_or(ConnectOptions::DEFAULT_BUSY_TIMEOUT, Duration::from_millis),
         }
     }
 

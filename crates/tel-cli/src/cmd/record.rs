@@ -4,9 +4,10 @@
 
 use std::cell::RefCell;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read as _};
+use std::io::{BufRead, BufReader, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
@@ -16,7 +17,7 @@ use serde_json::{Map, Value};
 use tel_core::{Complexity, DocFeatures, SotFields, UsageKind};
 use tel_replay::batch::protocol_header;
 use tel_store::env::process_env;
-use tel_store::{EventDraft, RecordOutcome, Recorder, RecorderConfig, TelExtras};
+use tel_store::{EventDraft, RecordOutcome, Recorder, RecorderConfig, RecorderTimeouts, TelExtras};
 
 use crate::cli::{DbArgs, GlobalArgs};
 
@@ -34,7 +35,10 @@ pub const EXAMPLES: &str = r#"Examples:
 Without --force the event is recorded only when TELEMETRY_DB_ENABLED is 1, true or yes (any case).
 Derived export keys (timestamp, deliverable_count, smape_percent, waste_ratio, underestimated) are
 accepted and recomputed. With --batch each line is recorded as it arrives (one output line per event);
-an invalid line is reported as FILE:LINE and the others are still recorded (exit 1 at the end)."#;
+an invalid line (bad JSON, invalid UTF-8) is reported as FILE:LINE and the others are still recorded
+(exit 1 at the end). The recorder waits at most 250 ms for an SQLite lock (--busy-timeout-ms), and on
+PostgreSQL 1 s to connect, 250 ms for a lock, 1 s per statement; past that the event is spooled. After
+each stored event up to 64 spooled events are written back, so the spool empties by itself."#;
 
 /// Arguments of `tel record`.
 #[derive(Debug, Args)]
@@ -58,6 +62,16 @@ pub struct RecordArgs {
     /// The spool file [default: beside the SQLite file, or under the data directory].
     #[arg(long, value_name = "PATH")]
     spool: Option<PathBuf>,
+    /// PostgreSQL: how long to wait for the server to accept a connection before spooling, in
+    /// milliseconds (later events spool at once while that attempt is still running).
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    connect_timeout_ms: u64,
+    /// PostgreSQL: how long to wait for a lock another transaction holds before spooling, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 250)]
+    lock_timeout_ms: u64,
+    /// PostgreSQL: how long one statement may run before spooling, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    statement_timeout_ms: u64,
     /// Run id.
     #[arg(long, default_value = "unknown")]
     run_id: String,
@@ -367,7 +381,14 @@ pub fn run(args: &RecordArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
 /// The recorder of the environment and the flags (it connects on its first write).
 fn recorder(args: &RecordArgs) -> anyhow::Result<Recorder> {
     let mut config = RecorderConfig::from_env(args.db.database_url.as_deref(), &process_env)?;
-    config.connect = args.db.options();
+    if let Some(busy) = args.db.busy_timeout_ms {
+        config.connect.busy_timeout = Duration::from_millis(busy);
+    }
+    config.timeouts = RecorderTimeouts {
+        connect: Duration::from_millis(args.connect_timeout_ms),
+        lock: Duration::from_millis(args.lock_timeout_ms),
+        statement: Duration::from_millis(args.statement_timeout_ms),
+    };
     if let Some(path) = &args.spool {
         config.spool = tel_store::Spool::new(path);
     }
@@ -425,7 +446,7 @@ fn run_batch(
     } else {
         source.display().to_string()
     };
-    let reader: Box<dyn BufRead> = if stdin {
+    let mut reader: Box<dyn BufRead> = if stdin {
         Box::new(std::io::stdin().lock())
     } else {
         let file = File::open(source).with_context(|| format!("cannot open batch file {name}"))?;
@@ -434,19 +455,31 @@ fn run_batch(
     let mut summary = BatchSummary::default();
     // A reader of the per-event lines that goes away does not stop the recording: only the lines stop.
     let mut stdout_open = true;
-    for (index, line) in reader.lines().enumerate() {
-        let line = line.with_context(|| format!("cannot read {name}"))?;
-        if line.trim().is_empty() {
-            continue;
+    let mut bytes = Vec::new();
+    for number in 1_u64.. {
+        bytes.clear();
+        if reader
+            .read_until(b'\n', &mut bytes)
+            .with_context(|| format!("cannot read {name}"))?
+            == 0
+        {
+            break;
         }
-        summary.events += 1;
-        let number = index as u64 + 1;
-        let (id, draft) = if protocol {
-            parse_request(&line)
-        } else {
-            let draft = parse_event(&line).map_err(|e| request_error(None, format!("{e:#}")));
-            (Value::Null, draft)
+        // One line with bytes that are not UTF-8 is one invalid request, not the end of the batch.
+        let (id, draft) = match std::str::from_utf8(&bytes) {
+            Ok(line) if line.trim().is_empty() => continue,
+            Ok(line) if protocol => parse_request(line),
+            Ok(line) => {
+                let draft = parse_event(line).map_err(|e| request_error(None, format!("{e:#}")));
+                (Value::Null, draft)
+            }
+            Err(err) => {
+                let at = err.valid_up_to() + 1;
+                let error = request_error(None, format!("invalid UTF-8 at byte {at}"));
+                (Value::Null, Err(error))
+            }
         };
+        summary.events += 1;
         let draft = draft.and_then(|draft| {
             draft.validate().map(|()| draft).map_err(|invalid| {
                 request_error(Some(invalid.field.to_owned()), invalid.message)
@@ -494,8 +527,15 @@ fn run_batch(
         }
     }
     if !quiet {
-        eprintln!(
-            "record: {} events: {} stored, {} already stored, {} spooled, {} lost, {} invalid",
+        let drained = match recorder.drained() {
+            0 => String::new(),
+            n => format!("; {n} spooled events written back"),
+        };
+        // Not `eprintln!`: a stderr that cannot be written (full disk, file-size limit) must not
+        // turn a finished batch into a panic.
+        let _ = writeln!(
+            std::io::stderr(),
+            "record: {} events: {} stored, {} already stored, {} spooled, {} lost, {} invalid{drained}",
             summary.events,
             summary.stored,
             summary.already_stored,

@@ -10,10 +10,14 @@ use crate::cli::DbArgs;
 /// `tel spool` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum SpoolCommand {
-    /// Write every spooled event into the database (exactly once) and empty the spool.
+    /// Write every spooled event it can into the database (exactly once); keep the others with their reason.
     #[command(after_help = "Examples:
   tel spool replay
-  tel spool replay --spool /var/tmp/tel.spool.ndjson --database-url postgres://tel@db/tel")]
+  tel spool replay --spool /var/tmp/tel.spool.ndjson --database-url postgres://tel@db/tel
+
+One event that cannot be written never blocks the others: it stays in the spool with its new reason
+(printed on stderr), as do unreadable lines. Exit status: 0 when the spool is empty afterwards, 3 when
+lines were kept, 1 when the replay could not run (spool or database unusable).")]
     Replay(ReplayArgs),
 }
 
@@ -30,6 +34,10 @@ pub struct ReplayArgs {
     json: bool,
 }
 
+/// Exit code of `tel spool replay` when it wrote what it could but kept some lines (events it could
+/// not write, unreadable lines): 0 means the spool is empty, 1 that the replay could not run.
+pub const EXIT_KEPT: u8 = 3;
+
 /// Runs a `tel spool` subcommand.
 pub fn run(command: &SpoolCommand) -> anyhow::Result<ExitCode> {
     let SpoolCommand::Replay(args) = command;
@@ -40,12 +48,17 @@ pub fn run(command: &SpoolCommand) -> anyhow::Result<ExitCode> {
         outln!("{}", serde_json::to_string(&summary)?)?;
     } else {
         outln!(
-            "{}: {} events replayed into {url}: {} written, {} already stored",
+            "{}: {} events replayed into {url}: {} written, {} already stored, {} kept (not written), {} unreadable lines kept",
             spool.path().display(),
             summary.events,
             summary.inserted,
-            summary.duplicates
+            summary.duplicates,
+            summary.kept_failed,
+            summary.kept_unreadable
         )?;
+    }
+    for failure in &summary.failures {
+        eprintln!("kept: {}: {failure}", spool.path().display());
     }
     if summary.kept_unreadable > 0 {
         eprintln!(
@@ -54,5 +67,9 @@ pub fn run(command: &SpoolCommand) -> anyhow::Result<ExitCode> {
             spool.path().display()
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if summary.kept() > 0 {
+        ExitCode::from(EXIT_KEPT)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -55,7 +55,13 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<ExitCode> {
             "row_counts": counts,
             "oldest_event": range.map(|(oldest, _)| oldest.to_sql_text()),
             "newest_event": range.map(|(_, newest)| newest.to_sql_text()),
-            "spool": { "path": spool.path().display().to_string(), "events": spool_size.lines, "bytes": spool_size.bytes },
+            "spool": {
+                "path": spool.path().display().to_string(),
+                "events": spool_size.lines - spool_size.unreadable,
+                "unreadable_lines": spool_size.unreadable,
+                "bytes": spool_size.bytes,
+                "oldest_event": spool_size.oldest_event.map(|at| at.to_sql_text()),
+            },
         });
         outln!("{}", serde_json::to_string_pretty(&value)?)?;
         return Ok(ExitCode::SUCCESS);
@@ -94,10 +100,15 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<ExitCode> {
         None => outln!("events: none")?,
     }
     outln!(
-        "spool: {} ({} events, {} bytes)",
+        "spool: {} ({} events, {} unreadable lines, {} bytes{})",
         spool.path().display(),
-        spool_size.lines,
-        spool_size.bytes
+        spool_size.lines - spool_size.unreadable,
+        spool_size.unreadable,
+        spool_size.bytes,
+        spool_size
+            .oldest_event
+            .map(|at| [", oldest event ", &at.to_sql_text()].concat())
+            .unwrap_or_default()
     )?;
     Ok(ExitCode::SUCCESS)
 }

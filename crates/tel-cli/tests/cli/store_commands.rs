@@ -28,7 +28,7 @@ fn record_spools_on_an_unmigrated_database_and_replay_stores_it_once() {
     let replay = tel(dir.path(), &["spool", "replay", "--json"], &[]);
     assert_eq!(
         stdout(&replay).trim(),
-        r#"{"events":1,"inserted":1,"duplicates":0,"kept_unreadable":0}"#
+        r#"{"events":1,"inserted":1,"duplicates":0,"kept_failed":0,"kept_unreadable":0,"failures":[]}"#
     );
     let again = tel(dir.path(), &["spool", "replay", "--json"], &[]);
     assert!(stdout(&again).contains(r#""inserted":0"#));

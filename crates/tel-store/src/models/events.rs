@@ -284,24 +284,25 @@ impl Prepared {
     }
 }
 
-/// Keys every event, applies the run_id backfill if asked (one lookup per phase id) and creates
+/// Keys every event, applies the run_id backfill if asked (one lookup per phase id and timestamp) and creates
 /// missing parents if asked. Runs inside the caller's transaction.
 fn prepare(
     conn: &mut DbConn,
     events: &[TelemetryEvent],
     options: InsertOptions,
 ) -> Result<Vec<Prepared>, StoreError> {
-    let mut inferred_runs: HashMap<String, Option<String>> = HashMap::new();
+    let mut inferred_runs: HashMap<(String, Timestamp), Option<String>> = HashMap::new();
     let mut prepared = Vec::with_capacity(events.len());
     for event in events {
         let key = idempotency_key(event);
         let mut event = event.clone();
         if options.backfill_run_id && (event.run_id.is_empty() || event.run_id == "unknown") {
-            let inferred = match inferred_runs.get(&event.phase_id) {
+            let lookup = (event.phase_id.clone(), event.timestamp);
+            let inferred = match inferred_runs.get(&lookup) {
                 Some(run) => run.clone(),
                 None => {
-                    let run = phases::latest_run_for_phase(conn, &event.phase_id)?;
-                    inferred_runs.insert(event.phase_id.clone(), run.clone());
+                    let run = phases::latest_run_for_phase(conn, &event.phase_id, event.timestamp)?;
+                    inferred_runs.insert(lookup, run.clone());
                     run
                 }
             };

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use tel_core::Complexity;
 use tel_store::schema::{phases, runs};
 use tel_store::{
-    ConnectOptions, DatabaseUrl, RecordOutcome, Recorder, RecorderConfig, Spool, ValidityGuard,
-    telemetry_enabled, with_conn,
+    DatabaseUrl, RecordOutcome, Recorder, RecorderConfig, Spool, ValidityGuard, telemetry_enabled,
+    with_conn,
 };
 
 use crate::fixture::{TestDb, draft, migrated_backends};
@@ -285,7 +285,10 @@ fn flag_values_follow_the_one_shared_rule() {
     let db = TestDb::empty_sqlite().migrated();
     let (rec, _) = recorder(&db, Some(" yes "));
     assert!(rec.config().enabled);
-    assert_eq!(rec.config().connect, ConnectOptions::default());
+    assert_eq!(
+        rec.config().connect.busy_timeout,
+        tel_store::RecorderTimeouts::SQLITE_BUSY
+    );
 }
 
 #[test]

@@ -7,7 +7,8 @@ use std::time::Duration;
 use diesel::connection::SimpleConnection as _;
 use tel_core::Complexity;
 use tel_store::{
-    ConnectOptions, DatabaseUrl, DbConn, RecordOutcome, Recorder, RecorderConfig, Spool, connect,
+    ConnectOptions, DatabaseUrl, DbConn, RecordOutcome, Recorder, RecorderConfig, Spool,
+    SpoolRecord, connect,
 };
 
 use crate::fixture::{TestDb, draft};
@@ -112,9 +113,16 @@ fn replay_into_an_unusable_database_keeps_the_spool() {
         rec.record(draft(Complexity::Low, &["a"], 100, 120)),
         RecordOutcome::Spooled { .. }
     ));
-    let before = std::fs::read_to_string(spool.path()).unwrap();
-    assert!(spool.replay(&mut db.connect()).is_err());
-    assert_eq!(std::fs::read_to_string(spool.path()).unwrap(), before);
+    let before: SpoolRecord =
+        serde_json::from_str(&std::fs::read_to_string(spool.path()).unwrap()).unwrap();
+    let summary = spool.replay(&mut db.connect()).unwrap();
+    assert_eq!((summary.events, summary.kept_failed), (1, 1), "{summary:?}");
+    assert!(summary.failures[0].contains("no such table"), "{summary:?}");
+    // Kept with its new reason, the event itself unchanged.
+    let after: SpoolRecord =
+        serde_json::from_str(&std::fs::read_to_string(spool.path()).unwrap()).unwrap();
+    assert_eq!(after.event, before.event);
+    assert!(after.reason.contains("no such table"), "{}", after.reason);
 }
 
 #[test]
@@ -212,8 +220,11 @@ fn database_removed_under_an_open_connection_is_spooled_not_lost() {
     std::fs::remove_file(dir.join("tel.db")).ok();
     migrate(&url);
     assert!(stored(rec.record(distinct_draft("replaced", 0))));
+    // The successful write drained the spooled event: nothing is left for `tel spool replay`.
+    assert_eq!(rec.drained(), 1);
+    assert_eq!(spool.size().unwrap().lines, 0);
     let mut conn = connect(&url, &ConnectOptions::default()).unwrap();
-    assert_eq!(spool.replay(&mut conn).unwrap().inserted, 1);
+    assert_eq!(spool.replay(&mut conn).unwrap().inserted, 0);
     assert_eq!(tel_store::count_events(&mut conn).unwrap(), 2);
 }
 
