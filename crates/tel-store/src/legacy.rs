@@ -28,7 +28,7 @@ use crate::conn::DbConn;
 use crate::error::{QueryContext as _, StoreError};
 use crate::introspect::{columns, complexity_check_values, table_exists};
 use crate::migrate::{SQLITE_MIGRATIONS, run_pending, version_of};
-use crate::models::events::count_events;
+use crate::models::events::{KeyFill, count_events, fill_missing_keys};
 use crate::schema::token_estimation_v2_events;
 
 const EVENTS: &str = "token_estimation_v2_events";
@@ -408,8 +408,9 @@ fn orphans(conn: &mut DbConn) -> Result<Vec<OrphanEvent>, StoreError> {
         .context("look for telemetry rows without their run or phase")
 }
 
-/// Adopts the legacy SQLite database behind `conn` (see the module documentation).
-pub(crate) fn adopt(conn: &mut DbConn) -> Result<AdoptionReport, StoreError> {
+/// Adopts the legacy SQLite database behind `conn` (see the module documentation); the legacy rows
+/// get their idempotency keys from their stored values in the same transaction.
+pub(crate) fn adopt(conn: &mut DbConn) -> Result<(AdoptionReport, KeyFill), StoreError> {
     let mut report = plan(conn)?;
     report.dry_run = false;
     let DbConn::Sqlite(c) = conn else {
@@ -426,7 +427,7 @@ pub(crate) fn adopt(conn: &mut DbConn) -> Result<AdoptionReport, StoreError> {
         report.applied = run_pending(conn)?;
         report.orphans = orphans(conn)?;
         report.event_rows = count_events(conn)?;
-        Ok::<_, StoreError>(())
+        fill_missing_keys(conn)
     });
     let restored = match conn {
         DbConn::Sqlite(c) => c
@@ -434,9 +435,9 @@ pub(crate) fn adopt(conn: &mut DbConn) -> Result<AdoptionReport, StoreError> {
             .context("restore the connection settings after adoption"),
         DbConn::Pg(_) => Ok(()),
     };
-    result?;
+    let keys = result?;
     restored?;
-    Ok(report)
+    Ok((report, keys))
 }
 
 /// Rebuilds the telemetry table as tel's: rename the legacy table away, create tel's table with the

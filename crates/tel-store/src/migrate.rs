@@ -11,10 +11,12 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use crate::conn::DbConn;
 use crate::error::QueryContext as _;
 use crate::error::StoreError;
+use crate::idempotency::KEY_VERSION;
 use crate::introspect::table_exists;
-use crate::legacy::{self, AdoptionReport};
+use crate::legacy::{self, AdoptionReport, COLUMN_GROUPS};
 use crate::models::escalations::count_escalation_events;
 use crate::models::events::count_events;
+use crate::models::events::{KeyFill, fill_missing_keys};
 use crate::schema;
 use crate::url::Backend;
 use crate::with_conn;
@@ -134,6 +136,11 @@ pub struct MigrateReport {
     pub reverted: Vec<String>,
     /// The legacy adoption that was done (or would be, in a dry run).
     pub adoption: Option<AdoptionReport>,
+    /// Idempotency keys computed from stored values by an apply (legacy rows, rows written by the
+    /// original, keys of an older version or dropped by a forced `--down`).
+    pub keys: Option<KeyFill>,
+    /// What a forced `--down` dropped (one line per reverted migration whose table held rows).
+    pub lost: Vec<String>,
 }
 
 fn serialize_display<S: serde::Serializer>(
@@ -178,6 +185,25 @@ impl fmt::Display for MigrateReport {
         }
         for name in &self.reverted {
             writeln!(f, "reverted: {name}")?;
+        }
+        for loss in &self.lost {
+            writeln!(f, "lost: {loss}")?;
+        }
+        if let Some(keys) = &self.keys {
+            if keys.keyed > 0 {
+                writeln!(
+                    f,
+                    "idempotency keys (version {KEY_VERSION}) computed from stored values: {} rows",
+                    keys.keyed
+                )?;
+            }
+            for collision in &keys.collisions {
+                writeln!(
+                    f,
+                    "  event {} has the key of event {} (same content): both kept, event {} without a key",
+                    collision.event_id, collision.same_as, collision.event_id
+                )?;
+            }
         }
         Ok(())
     }
@@ -251,6 +277,8 @@ pub fn migrate(conn: &mut DbConn, action: MigrateAction) -> Result<MigrateReport
         applied: Vec::new(),
         reverted: Vec::new(),
         adoption: None,
+        keys: None,
+        lost: Vec::new(),
     };
     match action {
         MigrateAction::Status => {}
@@ -269,18 +297,28 @@ pub fn migrate(conn: &mut DbConn, action: MigrateAction) -> Result<MigrateReport
             }
         }
         MigrateAction::Apply => {
-            if before.legacy {
-                let adoption = legacy::adopt(conn)?;
+            let keys = if before.legacy {
+                let (adoption, keys) = legacy::adopt(conn)?;
                 report.applied = adoption.applied.clone();
                 report.adoption = Some(adoption);
+                keys
             } else {
-                report.applied = conn.write_transaction(run_pending)?;
-            }
+                let (applied, keys) = conn.write_transaction(|conn| {
+                    let applied = run_pending(conn)?;
+                    Ok::<_, StoreError>((applied, fill_missing_keys(conn)?))
+                })?;
+                report.applied = applied;
+                keys
+            };
+            report.keys = Some(keys);
         }
         MigrateAction::Down { steps, force } => {
             let to_revert: Vec<String> = before.applied.iter().rev().take(steps).cloned().collect();
-            if !force {
-                refuse_data_loss(conn, &to_revert)?;
+            let lost = data_loss(conn, &to_revert)?;
+            if !force && !lost.is_empty() {
+                return Err(StoreError::Migration(
+                    [lost.join("; ").as_str(), "; pass --force to revert anyway"].concat(),
+                ));
             }
             conn.write_transaction(|conn| {
                 for _ in &to_revert {
@@ -293,6 +331,7 @@ pub fn migrate(conn: &mut DbConn, action: MigrateAction) -> Result<MigrateReport
                 Ok::<_, StoreError>(())
             })?;
             report.reverted = to_revert;
+            report.lost = lost;
         }
     }
     Ok(report)
@@ -315,8 +354,9 @@ pub(crate) fn run_pending(conn: &mut DbConn) -> Result<Vec<String>, StoreError> 
         .collect())
 }
 
-/// Fails when reverting `names` would drop a table or columns of a table that holds rows.
-fn refuse_data_loss(conn: &mut DbConn, names: &[String]) -> Result<(), StoreError> {
+/// What reverting `names` would drop, one line per migration whose table holds rows.
+fn data_loss(conn: &mut DbConn, names: &[String]) -> Result<Vec<String>, StoreError> {
+    let mut lost = Vec::new();
     for name in names {
         let touches = MIGRATION_TABLES
             .iter()
@@ -326,14 +366,26 @@ fn refuse_data_loss(conn: &mut DbConn, names: &[String]) -> Result<(), StoreErro
                 StoreError::Migration(["no data-loss rule for migration ", name].concat())
             })?;
         let rows = touches.rows(conn)?;
-        if rows > 0 {
-            return Err(StoreError::Migration(format!(
-                "reverting {name} would drop data of table {} ({rows} rows); pass --force to revert anyway",
-                touches.table()
-            )));
+        if rows == 0 {
+            continue;
         }
+        let table = touches.table();
+        lost.push(match COLUMN_GROUPS.iter().find(|(group, _)| group == name) {
+            Some((_, columns)) => {
+                let recomputed = if columns.contains(&"idempotency_key") {
+                    " (idempotency keys are recomputed from the stored values by the next `tel migrate`)"
+                } else {
+                    ""
+                };
+                format!(
+                    "reverting {name} drops columns {} of table {table} ({rows} rows){recomputed}",
+                    columns.join(", ")
+                )
+            }
+            None => format!("reverting {name} drops table {table} ({rows} rows)"),
+        });
     }
-    Ok(())
+    Ok(lost)
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Integration tests of tel-store: every test body runs on a real SQLite file and, when
 //! `TEL_TEST_PG_URL` is set, on a fresh PostgreSQL database.
 
+#[path = "store/adopted.rs"]
+mod adopted;
 #[path = "store/fixture.rs"]
 mod fixture;
 #[path = "store/fuzz_url.rs"]

@@ -9,8 +9,8 @@ use tel_core::{Complexity, DocFeatures, SotFields, TelemetryEvent, Timestamp, Us
 
 use crate::conn::DbConn;
 use crate::error::{QueryContext as _, StoreError};
-use crate::idempotency::idempotency_key;
-use crate::models::{phases, runs};
+use crate::idempotency::{idempotency_key, key_prefix};
+use crate::models::{parents, phases};
 use crate::schema::token_estimation_v2_events;
 use crate::schema::token_estimation_v2_events::dsl as ev;
 use crate::sql_timestamp::SqlTimestamp;
@@ -228,7 +228,7 @@ struct NewEventRow<'a> {
     idempotency_key: Option<&'a str>,
 }
 
-/// An event ready to insert: its key (of the submitted form) and its possibly backfilled run id.
+/// An event ready to insert: its possibly backfilled run id and its key (of the stored form).
 struct Prepared {
     event: TelemetryEvent,
     key: String,
@@ -277,8 +277,8 @@ impl Prepared {
     }
 }
 
-/// Keys every event, applies the run_id backfill if asked (one lookup per phase id) and creates
-/// missing parents if asked. Runs inside the caller's transaction.
+/// Applies the run_id backfill if asked (one lookup per phase id), keys every event as it will be
+/// stored and creates missing parents if asked. Runs inside the caller's transaction.
 fn prepare(
     conn: &mut DbConn,
     events: &[TelemetryEvent],
@@ -287,7 +287,6 @@ fn prepare(
     let mut inferred_runs: HashMap<String, Option<String>> = HashMap::new();
     let mut prepared = Vec::with_capacity(events.len());
     for event in events {
-        let key = idempotency_key(event);
         let mut event = event.clone();
         if options.backfill_run_id && (event.run_id.is_empty() || event.run_id == "unknown") {
             let inferred = match inferred_runs.get(&event.phase_id) {
@@ -303,6 +302,8 @@ fn prepare(
                 event.run_id_inferred = true;
             }
         }
+        // Keyed after the backfill: the stored run id is what every export carries.
+        let key = idempotency_key(&event);
         prepared.push(Prepared { event, key });
     }
     if options.ensure_parents {
@@ -311,8 +312,24 @@ fn prepare(
             .map(|p| (p.event.run_id.as_str(), p.event.phase_id.as_str()))
             .collect();
         for (run_id, phase_id) in parents {
-            runs::ensure_run(conn, run_id)?;
-            phases::ensure_phase(conn, run_id, phase_id)?;
+            if parents::parents_exist(conn, run_id, phase_id)? {
+                continue;
+            }
+            // Parents are made only for events that will be stored: re-importing rows that are
+            // present (e.g. the legacy `unknown` rows) adds no run or phase to the database.
+            let keys: BTreeSet<&str> = prepared
+                .iter()
+                .filter(|p| p.event.run_id == run_id && p.event.phase_id == phase_id)
+                .map(|p| p.key.as_str())
+                .collect();
+            let stored: i64 = with_conn!(conn, c => ev::token_estimation_v2_events
+                .filter(ev::idempotency_key.eq_any(&keys))
+                .count()
+                .get_result(c))
+            .context("look up the idempotency keys of token_estimation_v2_events")?;
+            if usize::try_from(stored).unwrap_or(usize::MAX) < keys.len() {
+                parents::ensure_parents(conn, run_id, phase_id)?;
+            }
         }
     }
     Ok(prepared)
@@ -379,6 +396,66 @@ fn insert_prepared(
         inserted,
         duplicates: events.len() as u64 - inserted,
     })
+}
+
+/// A row left without a key because an earlier row has the same key (the same event stored twice,
+/// e.g. by the original): both rows are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct KeyCollision {
+    /// The row left without a key.
+    pub event_id: i64,
+    /// The earlier row holding the key.
+    pub same_as: i64,
+}
+
+/// What [`fill_missing_keys`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct KeyFill {
+    /// Rows given a key of the current version.
+    pub keyed: u64,
+    /// Rows whose key another row already holds (kept, without a key).
+    pub collisions: Vec<KeyCollision>,
+}
+
+/// Gives every row without a key of the current version (legacy rows, rows the original executor
+/// wrote after adoption, keys of an older version or dropped by `migrate --down`) the key computed
+/// from its stored values, in `event_id` order. A row whose key an earlier row holds keeps no key and
+/// is reported, never deleted. Runs in the caller's transaction, if any.
+pub fn fill_missing_keys(conn: &mut DbConn) -> Result<KeyFill, StoreError> {
+    const ACTION: &str = "compute the idempotency keys of token_estimation_v2_events";
+    let current = [key_prefix().as_str(), "%"].concat();
+    let rows: Vec<EventRow> = with_conn!(conn, c => ev::token_estimation_v2_events
+        .select(EventRow::as_select())
+        .filter(ev::idempotency_key.is_null().or(ev::idempotency_key.not_like(&current)))
+        .order_by(ev::event_id.asc())
+        .load(c))
+    .context(ACTION)?;
+    let mut fill = KeyFill::default();
+    for row in rows {
+        let event_id = row.event_id;
+        let key = idempotency_key(&row.into_event()?);
+        let holder: Option<i64> = with_conn!(conn, c => ev::token_estimation_v2_events
+            .select(ev::event_id)
+            .filter(ev::idempotency_key.eq(&key))
+            .first(c)
+            .optional())
+        .context(ACTION)?;
+        let stored = match holder {
+            Some(same_as) => {
+                fill.collisions.push(KeyCollision { event_id, same_as });
+                None
+            }
+            None => {
+                fill.keyed += 1;
+                Some(key)
+            }
+        };
+        with_conn!(conn, c => diesel::update(ev::token_estimation_v2_events.find(event_id))
+            .set(ev::idempotency_key.eq(&stored))
+            .execute(c))
+        .context(ACTION)?;
+    }
+    Ok(fill)
 }
 
 /// Adds the WHERE clauses of an [`EventQuery`] to a boxed statement over the events table.
