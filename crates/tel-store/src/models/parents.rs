@@ -218,7 +218,7 @@ fn row_exists(
 }
 
 /// Inserts a row of `table` with `given` values and a value for every other NOT NULL column that
-/// has no default.
+/// has no default; a row a concurrent writer created first (same key) is kept.
 fn insert_row(
     conn: &mut DbConn,
     table: &str,
@@ -258,7 +258,7 @@ fn insert_row(
                 &list,
                 ") VALUES (",
                 &marks,
-                ")",
+                ") ON CONFLICT DO NOTHING",
             ]
             .concat();
             let mut query = diesel::sql_query(sql).into_boxed::<Sqlite>();
@@ -294,7 +294,7 @@ fn insert_row(
                 &list,
                 " FROM json_populate_record(NULL::",
                 &quoted(table),
-                ", $1::json)",
+                ", $1::json) ON CONFLICT DO NOTHING",
             ]
             .concat();
             diesel::sql_query(sql)
