@@ -274,19 +274,24 @@ fn four_processes_record_twenty_thousand_events_into_postgres_exactly_once() {
 }
 
 /// A fresh PostgreSQL database on the server of `TEL_TEST_PG_URL`, dropped afterwards.
-struct PgDatabase {
+pub(crate) struct PgDatabase {
     admin: String,
     name: String,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl PgDatabase {
-    fn create() -> Option<Self> {
+    pub(crate) fn create() -> Option<Self> {
+        static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let Ok(admin) = std::env::var("TEL_TEST_PG_URL") else {
             eprintln!("PostgreSQL tests skipped: TEL_TEST_PG_URL not set");
             return None;
         };
-        let name = format!("tel_cli_{}", std::process::id());
+        let name = format!(
+            "tel_cli_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         let mut conn = PgConnection::establish(&admin).expect("TEL_TEST_PG_URL connects");
         conn.batch_execute(&["DROP DATABASE IF EXISTS ", &name].concat())
             .unwrap();
