@@ -11,6 +11,8 @@ mod fuzz_url;
 mod hostile_text;
 #[path = "store/legacy.rs"]
 mod legacy;
+#[path = "store/legacy_pg.rs"]
+mod legacy_pg;
 #[path = "store/migrations.rs"]
 mod migrations;
 #[path = "store/recorder.rs"]
