@@ -10,7 +10,12 @@
 //!    counter;
 //! 2. mark as applied the column migrations whose columns are already present;
 //! 3. run every other migration (they ADD the missing columns — `actual_max_tokens` stays NULL — and
-//!    create missing tables; table migrations are `IF NOT EXISTS`, so legacy tables are kept).
+//!    create missing tables; table migrations are `IF NOT EXISTS`, so legacy tables are kept);
+//! 4. key every row from its stored values.
+//!
+//! A PostgreSQL database of the original's ORM is adopted in place instead of rebuilt: `integer`
+//! columns widened to `bigint` (committed first), tel's CHECK added, differing foreign keys replaced
+//! by tel's `NOT VALID` ones, then steps 2-4.
 
 use std::collections::BTreeSet;
 use std::fmt;

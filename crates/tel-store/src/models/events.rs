@@ -22,8 +22,8 @@ const INSERT_CHUNK_ROWS: usize = 500;
 /// What an insert does besides inserting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InsertOptions {
-    /// Create a minimal `runs` / `phases` row when the event's parents are missing (foreign keys are
-    /// enforced). Fails on legacy tables whose extra NOT NULL columns have no default.
+    /// Create the `runs` / `phases` rows of events that will be stored when they are missing (foreign
+    /// keys are enforced); in the original's wide tables too (see [`crate::ensure_parents`]).
     pub ensure_parents: bool,
     /// Apply the run_id backfill of telemetry.md §2.5 to events whose run id is empty or `unknown`,
     /// flagging them `run_id_inferred`.
