@@ -5,15 +5,16 @@
 //! that every export format carries — the original NDJSON export is the smallest (telemetry.md §6) —
 //! minus the metrics derived from them. Everything tel adds or infers (`usage_kind`, `provider`,
 //! `run_id_inferred`, `actual_max_tokens`, …) stays out, so an event keeps its key whichever format
-//! it travelled through. Stored keys carry their version (`v2:<sha-256 hex>`); `tel migrate`
-//! recomputes keys of another version, and missing ones, from the stored values
+//! it travelled through. Stored keys carry their version (`v2:<sha-256 hex>`); the migration of a new
+//! version clears the older keys and `tel migrate` recomputes missing keys from the stored values
 //! ([`crate::models::events::fill_missing_keys`]).
 
 use sha2::{Digest, Sha256};
 use tel_core::TelemetryEvent;
 
-/// Version of the key's definition: bump it whenever [`KEY_FIELDS`] or their encoding changes, so
-/// that `tel migrate` recomputes the stored keys (a test pins the fields to this version).
+/// Version of the key's definition: bump it whenever [`KEY_FIELDS`] or their encoding changes, and
+/// add a migration that clears the keys of the older version (as `2026-01-01-000009_idempotency_key_v2`
+/// does), so that `tel migrate` recomputes them (a test pins the fields to this version).
 pub const KEY_VERSION: u32 = 2;
 
 /// One field of the key, in key order.
@@ -119,7 +120,7 @@ impl KeyField {
 }
 
 /// The prefix of every key of the current version (`v2:`).
-pub fn key_prefix() -> String {
+fn key_prefix() -> String {
     ["v", &KEY_VERSION.to_string(), ":"].concat()
 }
 
@@ -195,6 +196,19 @@ mod tests {
             "v2:78a5637be5d7f89f9dcd4b945a280b8b2e3c2c1472d1ffc4f9dac49efc0bd672",
             "the key's encoding changed: bump KEY_VERSION"
         );
+    }
+
+    #[test]
+    fn the_migration_of_this_version_keeps_exactly_its_keys() {
+        let kept = ["NOT LIKE '", &key_prefix(), "%'"].concat();
+        for up in [
+            include_str!("../../../migrations/sqlite/2026-01-01-000009_idempotency_key_v2/up.sql"),
+            include_str!(
+                "../../../migrations/postgres/2026-01-01-000009_idempotency_key_v2/up.sql"
+            ),
+        ] {
+            assert!(up.contains(&kept), "{up}");
+        }
     }
 
     #[test]

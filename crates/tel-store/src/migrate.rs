@@ -56,10 +56,12 @@ enum Touches {
     Phases,
     Events,
     Escalations,
+    /// Only values recomputed from the stored ones (idempotency keys): reverting drops nothing.
+    Recomputed,
 }
 
 /// Every migration and the table it touches (a test checks the list covers the embedded set).
-const MIGRATION_TABLES: [(&str, Touches); 8] = [
+const MIGRATION_TABLES: [(&str, Touches); 9] = [
     ("2026-01-01-000001_create_runs", Touches::Runs),
     ("2026-01-01-000002_create_phases", Touches::Phases),
     (
@@ -74,6 +76,7 @@ const MIGRATION_TABLES: [(&str, Touches); 8] = [
         "2026-01-01-000008_create_token_budget_escalation_events",
         Touches::Escalations,
     ),
+    ("2026-01-01-000009_idempotency_key_v2", Touches::Recomputed),
 ];
 
 impl Touches {
@@ -81,17 +84,18 @@ impl Touches {
         match self {
             Self::Runs => "runs",
             Self::Phases => "phases",
-            Self::Events => "token_estimation_v2_events",
+            Self::Events | Self::Recomputed => "token_estimation_v2_events",
             Self::Escalations => "token_budget_escalation_events",
         }
     }
 
-    /// Rows of the table (0 when it does not exist).
+    /// Rows reverting would drop data of (0 when the table does not exist or nothing is dropped).
     fn rows(self, conn: &mut DbConn) -> Result<i64, StoreError> {
         if !table_exists(conn, self.table())? {
             return Ok(0);
         }
         match self {
+            Self::Recomputed => Ok(0),
             Self::Runs => with_conn!(conn, c => schema::runs::table.count().get_result(c))
                 .context("count runs"),
             Self::Phases => with_conn!(conn, c => schema::phases::table.count().get_result(c))

@@ -9,7 +9,7 @@ use tel_core::{Complexity, DocFeatures, SotFields, TelemetryEvent, Timestamp, Us
 
 use crate::conn::DbConn;
 use crate::error::{QueryContext as _, StoreError};
-use crate::idempotency::{idempotency_key, key_prefix};
+use crate::idempotency::idempotency_key;
 use crate::models::{parents, phases};
 use crate::schema::token_estimation_v2_events;
 use crate::schema::token_estimation_v2_events::dsl as ev;
@@ -417,16 +417,15 @@ pub struct KeyFill {
     pub collisions: Vec<KeyCollision>,
 }
 
-/// Gives every row without a key of the current version (legacy rows, rows the original executor
-/// wrote after adoption, keys of an older version or dropped by `migrate --down`) the key computed
+/// Gives every row without a key (legacy rows, rows the original executor wrote after adoption, keys
+/// dropped by `migrate --down` or cleared by the migration of a new key version) the key computed
 /// from its stored values, in `event_id` order. A row whose key an earlier row holds keeps no key and
 /// is reported, never deleted. Runs in the caller's transaction, if any.
 pub fn fill_missing_keys(conn: &mut DbConn) -> Result<KeyFill, StoreError> {
     const ACTION: &str = "compute the idempotency keys of token_estimation_v2_events";
-    let current = [key_prefix().as_str(), "%"].concat();
     let rows: Vec<EventRow> = with_conn!(conn, c => ev::token_estimation_v2_events
         .select(EventRow::as_select())
-        .filter(ev::idempotency_key.is_null().or(ev::idempotency_key.not_like(&current)))
+        .filter(ev::idempotency_key.is_null())
         .order_by(ev::event_id.asc())
         .load(c))
     .context(ACTION)?;

@@ -200,7 +200,7 @@ fn forced_down_then_migrate_recomputes_idempotency_keys() {
         let refused = migrate(
             &mut conn,
             MigrateAction::Down {
-                steps: 2,
+                steps: 3,
                 force: false,
             },
         )
@@ -210,7 +210,7 @@ fn forced_down_then_migrate_recomputes_idempotency_keys() {
         let down = migrate(
             &mut conn,
             MigrateAction::Down {
-                steps: 2,
+                steps: 3,
                 force: true,
             },
         )
@@ -237,7 +237,18 @@ fn old_version_keys_are_recomputed_and_collisions_reported_not_dropped() {
         let mut conn = db.connect();
         let batch = events(3);
         insert_events(&mut conn, &batch, InsertOptions::RECORDER).unwrap();
-        // A v1-era key on event 1, none on event 2 (a row the original wrote after adoption).
+        // A database of the tel before key version 2: its migration not applied, a v1 key on
+        // event 1, none on event 2 (a row the original wrote after adoption).
+        let reverted = migrate(
+            &mut conn,
+            MigrateAction::Down {
+                steps: 1,
+                force: false,
+            },
+        )
+        .unwrap();
+        assert_eq!(reverted.reverted, ["2026-01-01-000009_idempotency_key_v2"]);
+        assert!(reverted.lost.is_empty(), "{reverted}");
         with_conn!(&mut conn, c => diesel::sql_query(
             "UPDATE token_estimation_v2_events SET idempotency_key = CASE event_id \
              WHEN 1 THEN '0123456789abcdef' ELSE NULL END WHERE event_id IN (1, 2)"
@@ -250,6 +261,7 @@ fn old_version_keys_are_recomputed_and_collisions_reported_not_dropped() {
             Some(4)
         );
         let report = migrate(&mut conn, MigrateAction::Apply).unwrap();
+        assert_eq!(report.applied, ["2026-01-01-000009_idempotency_key_v2"]);
         let keys = report.keys.clone().unwrap();
         assert_eq!(keys.keyed, 1, "{keys:?}");
         assert_eq!(
