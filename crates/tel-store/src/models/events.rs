@@ -312,7 +312,8 @@ fn prepare(
             .map(|p| (p.event.run_id.as_str(), p.event.phase_id.as_str()))
             .collect();
         for (run_id, phase_id) in parents {
-            if parents::parents_exist(conn, run_id, phase_id)? {
+            let missing = parents::missing_parents(conn, run_id, phase_id)?;
+            if missing.none() {
                 continue;
             }
             // Parents are made only for events that will be stored: re-importing rows that are
@@ -328,7 +329,7 @@ fn prepare(
                 .get_result(c))
             .context("look up the idempotency keys of token_estimation_v2_events")?;
             if usize::try_from(stored).unwrap_or(usize::MAX) < keys.len() {
-                parents::ensure_parents(conn, run_id, phase_id)?;
+                parents::create_parents(conn, run_id, phase_id, missing)?;
             }
         }
     }

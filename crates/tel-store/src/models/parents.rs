@@ -14,7 +14,7 @@ use diesel::sqlite::Sqlite;
 
 use crate::conn::DbConn;
 use crate::error::{QueryContext as _, StoreError};
-use crate::introspect::{ColumnInfo, columns, foreign_key_columns};
+use crate::introspect::{ColumnInfo, ForeignKeyColumn, columns, foreign_key_columns};
 use crate::sql_timestamp::now;
 
 /// The text tel writes in a created row's note column (see [`NOTES`]).
@@ -73,8 +73,48 @@ enum Known {
 /// Creates run `run_id` and phase `(run_id, phase_id)` unless they exist (see the module
 /// documentation). Runs in the caller's transaction.
 pub fn ensure_parents(conn: &mut DbConn, run_id: &str, phase_id: &str) -> Result<(), StoreError> {
-    let run_action = || ["create run ", run_id, " in runs"].concat();
-    if !run_exists(conn, run_id).context(&run_action())? {
+    let missing = missing_parents(conn, run_id, phase_id)?;
+    create_parents(conn, run_id, phase_id, missing)
+}
+
+/// Which of an event's parents are missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MissingParents {
+    /// No `runs` row.
+    pub run: bool,
+    /// No `phases` row for `(run_id, phase_id)`.
+    pub phase: bool,
+}
+
+impl MissingParents {
+    /// Nothing is missing.
+    pub fn none(self) -> bool {
+        !self.run && !self.phase
+    }
+}
+
+/// Looks up run `run_id` and phase `(run_id, phase_id)`.
+pub(crate) fn missing_parents(
+    conn: &mut DbConn,
+    run_id: &str,
+    phase_id: &str,
+) -> Result<MissingParents, StoreError> {
+    let run = !run_exists(conn, run_id).context(&["look up run ", run_id].concat())?;
+    // A missing run has no phases.
+    let phase = run
+        || !phase_exists(conn, run_id, phase_id)
+            .context(&["look up phase ", phase_id, " of run ", run_id].concat())?;
+    Ok(MissingParents { run, phase })
+}
+
+/// Creates the parents `missing` says are missing.
+pub(crate) fn create_parents(
+    conn: &mut DbConn,
+    run_id: &str,
+    phase_id: &str,
+    missing: MissingParents,
+) -> Result<(), StoreError> {
+    if missing.run {
         insert_row(
             conn,
             "runs",
@@ -82,10 +122,9 @@ pub fn ensure_parents(conn: &mut DbConn, run_id: &str, phase_id: &str) -> Result
             run_id,
             phase_id,
         )
-        .map_err(|e| e.within(&run_action()))?;
+        .map_err(|e| e.within(&["create run ", run_id, " in runs"].concat()))?;
     }
-    let phase_action = || ["create phase ", phase_id, " of run ", run_id, " in phases"].concat();
-    if !phase_exists(conn, run_id, phase_id).context(&phase_action())? {
+    if missing.phase {
         insert_row(
             conn,
             "phases",
@@ -96,22 +135,11 @@ pub fn ensure_parents(conn: &mut DbConn, run_id: &str, phase_id: &str) -> Result
             run_id,
             phase_id,
         )
-        .map_err(|e| e.within(&phase_action()))?;
+        .map_err(|e| {
+            e.within(&["create phase ", phase_id, " of run ", run_id, " in phases"].concat())
+        })?;
     }
     Ok(())
-}
-
-/// Whether run `run_id` and phase `(run_id, phase_id)` both exist.
-pub(crate) fn parents_exist(
-    conn: &mut DbConn,
-    run_id: &str,
-    phase_id: &str,
-) -> Result<bool, StoreError> {
-    Ok(
-        run_exists(conn, run_id).context(&["look up run ", run_id].concat())?
-            && phase_exists(conn, run_id, phase_id)
-                .context(&["look up phase ", phase_id, " of run ", run_id].concat())?,
-    )
 }
 
 fn run_exists(conn: &mut DbConn, run_id: &str) -> Result<bool, diesel::result::Error> {
@@ -227,7 +255,8 @@ fn insert_row(
     phase_id: &str,
 ) -> Result<(), ParentError> {
     let declared = columns(conn, table)?;
-    let references = foreign_key_columns(conn, table)?;
+    // Read only when a required column needs a value (never in tel's own tables).
+    let mut references: Option<Vec<ForeignKeyColumn>> = None;
     for column in &declared {
         if values.iter().any(|(name, _)| *name == column.name) {
             continue;
@@ -239,8 +268,15 @@ fn insert_row(
         }
         let value = if note {
             Value::Text(CREATED_BY_TEL.to_owned())
-        } else if let Some(parent) = references.iter().find(|fk| fk.column == column.name) {
-            parent_key(conn, table, column, &parent.parent, run_id)?
+        } else if let Some(parent) = match &references {
+            Some(known) => known,
+            None => references.insert(foreign_key_columns(conn, table)?),
+        }
+        .iter()
+        .find(|fk| fk.column == column.name)
+        .map(|fk| fk.parent.clone())
+        {
+            parent_key(conn, table, column, &parent, run_id)?
         } else {
             placeholder(table, column, phase_id)
         };
