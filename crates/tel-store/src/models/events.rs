@@ -323,10 +323,19 @@ fn prepare(
                 .filter(|p| p.event.run_id == run_id && p.event.phase_id == phase_id)
                 .map(|p| p.key.as_str())
                 .collect();
-            let stored: i64 = with_conn!(conn, c => ev::token_estimation_v2_events
-                .filter(ev::idempotency_key.eq_any(&keys))
-                .count()
-                .get_result(c))
+            // One key (every recorder write) through a cached statement.
+            let stored: i64 = match keys.first() {
+                Some(key) if keys.len() == 1 => {
+                    with_conn!(conn, c => ev::token_estimation_v2_events
+                    .filter(ev::idempotency_key.eq(key))
+                    .count()
+                    .get_result(c))
+                }
+                _ => with_conn!(conn, c => ev::token_estimation_v2_events
+                    .filter(ev::idempotency_key.eq_any(&keys))
+                    .count()
+                    .get_result(c)),
+            }
             .context("look up the idempotency keys of token_estimation_v2_events")?;
             if usize::try_from(stored).unwrap_or(usize::MAX) < keys.len() {
                 parents::create_parents(conn, run_id, phase_id, missing)?;

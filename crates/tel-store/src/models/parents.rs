@@ -8,6 +8,7 @@
 //! (0, false, now, ""). Nullable note columns say the row was created by tel. Rows that exist are
 //! never changed.
 
+use diesel::dsl::{exists, select};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 use diesel::sqlite::Sqlite;
@@ -15,6 +16,7 @@ use diesel::sqlite::Sqlite;
 use crate::conn::DbConn;
 use crate::error::{QueryContext as _, StoreError};
 use crate::introspect::{ColumnInfo, ForeignKeyColumn, columns, foreign_key_columns};
+use crate::schema::{phases, runs};
 use crate::sql_timestamp::now;
 
 /// The text tel writes in a created row's note column (see [`NOTES`]).
@@ -115,35 +117,76 @@ pub(crate) fn create_parents(
     missing: MissingParents,
 ) -> Result<(), StoreError> {
     if missing.run {
-        insert_row(
-            conn,
-            "runs",
-            vec![("id".to_owned(), Value::Text(run_id.to_owned()))],
-            run_id,
-            phase_id,
-        )
-        .map_err(|e| e.within(&["create run ", run_id, " in runs"].concat()))?;
+        let action = || ["create run ", run_id, " in runs"].concat();
+        let plain = match conn {
+            DbConn::Sqlite(c) => Some(
+                diesel::insert_into(runs::table)
+                    .values(runs::id.eq(run_id))
+                    .on_conflict_do_nothing()
+                    .execute(c),
+            ),
+            DbConn::Pg(_) => None,
+        };
+        if needs_placeholders(plain).context(&action())? {
+            insert_row(
+                conn,
+                "runs",
+                vec![("id".to_owned(), Value::Text(run_id.to_owned()))],
+                run_id,
+                phase_id,
+            )
+            .map_err(|e| e.within(&action()))?;
+        }
     }
     if missing.phase {
-        insert_row(
-            conn,
-            "phases",
-            vec![
-                ("run_id".to_owned(), Value::Text(run_id.to_owned())),
-                ("phase_id".to_owned(), Value::Text(phase_id.to_owned())),
-            ],
-            run_id,
-            phase_id,
-        )
-        .map_err(|e| {
-            e.within(&["create phase ", phase_id, " of run ", run_id, " in phases"].concat())
-        })?;
+        let action = || ["create phase ", phase_id, " of run ", run_id, " in phases"].concat();
+        let plain = match conn {
+            DbConn::Sqlite(c) => Some(
+                diesel::insert_into(phases::table)
+                    .values((phases::run_id.eq(run_id), phases::phase_id.eq(phase_id)))
+                    .on_conflict_do_nothing()
+                    .execute(c),
+            ),
+            DbConn::Pg(_) => None,
+        };
+        if needs_placeholders(plain).context(&action())? {
+            insert_row(
+                conn,
+                "phases",
+                vec![
+                    ("run_id".to_owned(), Value::Text(run_id.to_owned())),
+                    ("phase_id".to_owned(), Value::Text(phase_id.to_owned())),
+                ],
+                run_id,
+                phase_id,
+            )
+            .map_err(|e| e.within(&action()))?;
+        }
     }
     Ok(())
 }
 
+/// Whether the id-only insert tried first (SQLite, a cached statement: a failed statement leaves the
+/// transaction usable there) must be redone with the introspected placeholders: it was not tried
+/// (PostgreSQL, where a failure aborts the transaction) or a NOT NULL column had no default.
+fn needs_placeholders(
+    plain: Option<Result<usize, diesel::result::Error>>,
+) -> Result<bool, diesel::result::Error> {
+    match plain {
+        None => Ok(true),
+        Some(Ok(_)) => Ok(false),
+        Some(Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::NotNullViolation,
+            _,
+        ))) => Ok(true),
+        Some(Err(other)) => Err(other),
+    }
+}
+
+// Through the DSL (cached statements): `runs.id`, `phases.run_id` and `phases.phase_id` exist in
+// tel's tables and the original's alike.
 fn run_exists(conn: &mut DbConn, run_id: &str) -> Result<bool, diesel::result::Error> {
-    row_exists(conn, "runs", &[("id", run_id)])
+    crate::with_conn!(conn, c => select(exists(runs::table.filter(runs::id.eq(run_id)))).get_result(c))
 }
 
 fn phase_exists(
@@ -151,11 +194,10 @@ fn phase_exists(
     run_id: &str,
     phase_id: &str,
 ) -> Result<bool, diesel::result::Error> {
-    row_exists(
-        conn,
-        "phases",
-        &[("run_id", run_id), ("phase_id", phase_id)],
-    )
+    let existing = phases::table
+        .filter(phases::run_id.eq(run_id))
+        .filter(phases::phase_id.eq(phase_id));
+    crate::with_conn!(conn, c => select(exists(existing)).get_result(c))
 }
 
 /// Why a parent row could not be made.
