@@ -311,6 +311,7 @@ fn prepare(
             .iter()
             .map(|p| (p.event.run_id.as_str(), p.event.phase_id.as_str()))
             .collect();
+        let mut tables = parents::ParentTables::default();
         for (run_id, phase_id) in parents {
             let missing = parents::missing_parents(conn, run_id, phase_id)?;
             if missing.none() {
@@ -338,7 +339,7 @@ fn prepare(
             }
             .context("look up the idempotency keys of token_estimation_v2_events")?;
             if usize::try_from(stored).unwrap_or(usize::MAX) < keys.len() {
-                parents::create_parents(conn, run_id, phase_id, missing)?;
+                parents::create_parents(conn, &mut tables, run_id, phase_id, missing)?;
             }
         }
     }

@@ -8,6 +8,8 @@
 //! (0, false, now, ""). Nullable note columns say the row was created by tel. Rows that exist are
 //! never changed.
 
+use std::collections::HashMap;
+
 use diesel::dsl::{exists, select};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
@@ -76,7 +78,50 @@ enum Known {
 /// documentation). Runs in the caller's transaction.
 pub fn ensure_parents(conn: &mut DbConn, run_id: &str, phase_id: &str) -> Result<(), StoreError> {
     let missing = missing_parents(conn, run_id, phase_id)?;
-    create_parents(conn, run_id, phase_id, missing)
+    create_parents(
+        conn,
+        &mut ParentTables::default(),
+        run_id,
+        phase_id,
+        missing,
+    )
+}
+
+/// The columns and foreign keys of the parent tables, read once per batch of inserts (on PostgreSQL
+/// each read is a catalog query).
+#[derive(Debug, Default)]
+pub(crate) struct ParentTables {
+    columns: HashMap<String, Vec<ColumnInfo>>,
+    foreign_keys: HashMap<String, Vec<ForeignKeyColumn>>,
+}
+
+impl ParentTables {
+    fn columns(&mut self, conn: &mut DbConn, table: &str) -> Result<Vec<ColumnInfo>, StoreError> {
+        if let Some(known) = self.columns.get(table) {
+            return Ok(known.clone());
+        }
+        let read = columns(conn, table)?;
+        self.columns.insert(table.to_owned(), read.clone());
+        Ok(read)
+    }
+
+    /// The table that `column` of `table` references, if any.
+    fn parent_of(
+        &mut self,
+        conn: &mut DbConn,
+        table: &str,
+        column: &str,
+    ) -> Result<Option<String>, StoreError> {
+        if !self.foreign_keys.contains_key(table) {
+            let read = foreign_key_columns(conn, table)?;
+            self.foreign_keys.insert(table.to_owned(), read);
+        }
+        Ok(self.foreign_keys.get(table).and_then(|keys| {
+            keys.iter()
+                .find(|fk| fk.column == column)
+                .map(|fk| fk.parent.clone())
+        }))
+    }
 }
 
 /// Which of an event's parents are missing.
@@ -112,6 +157,7 @@ pub(crate) fn missing_parents(
 /// Creates the parents `missing` says are missing.
 pub(crate) fn create_parents(
     conn: &mut DbConn,
+    tables: &mut ParentTables,
     run_id: &str,
     phase_id: &str,
     missing: MissingParents,
@@ -130,6 +176,7 @@ pub(crate) fn create_parents(
         if needs_placeholders(plain).context(&action())? {
             insert_row(
                 conn,
+                tables,
                 "runs",
                 vec![("id".to_owned(), Value::Text(run_id.to_owned()))],
                 run_id,
@@ -152,6 +199,7 @@ pub(crate) fn create_parents(
         if needs_placeholders(plain).context(&action())? {
             insert_row(
                 conn,
+                tables,
                 "phases",
                 vec![
                     ("run_id".to_owned(), Value::Text(run_id.to_owned())),
@@ -291,14 +339,13 @@ fn row_exists(
 /// has no default; a row a concurrent writer created first (same key) is kept.
 fn insert_row(
     conn: &mut DbConn,
+    tables: &mut ParentTables,
     table: &str,
     mut values: Vec<(String, Value)>,
     run_id: &str,
     phase_id: &str,
 ) -> Result<(), ParentError> {
-    let declared = columns(conn, table)?;
-    // Read only when a required column needs a value (never in tel's own tables).
-    let mut references: Option<Vec<ForeignKeyColumn>> = None;
+    let declared = tables.columns(conn, table)?;
     for column in &declared {
         if values.iter().any(|(name, _)| *name == column.name) {
             continue;
@@ -310,15 +357,8 @@ fn insert_row(
         }
         let value = if note {
             Value::Text(CREATED_BY_TEL.to_owned())
-        } else if let Some(parent) = match &references {
-            Some(known) => known,
-            None => references.insert(foreign_key_columns(conn, table)?),
-        }
-        .iter()
-        .find(|fk| fk.column == column.name)
-        .map(|fk| fk.parent.clone())
-        {
-            parent_key(conn, table, column, &parent, run_id)?
+        } else if let Some(parent) = tables.parent_of(conn, table, &column.name)? {
+            parent_key(conn, tables, table, column, &parent, run_id)?
         } else {
             placeholder(table, column, phase_id)
         };
@@ -424,6 +464,7 @@ struct Id {
 /// placeholder tier (created once) for a reference to `tiers`.
 fn parent_key(
     conn: &mut DbConn,
+    tables: &mut ParentTables,
     table: &str,
     column: &ColumnInfo,
     parent: &str,
@@ -436,6 +477,7 @@ fn parent_key(
             if !row_exists(conn, "tiers", &keys)? {
                 insert_row(
                     conn,
+                    tables,
                     "tiers",
                     vec![
                         ("run_id".to_owned(), Value::Text(run_id.to_owned())),
