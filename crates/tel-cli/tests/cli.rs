@@ -18,6 +18,8 @@ mod help;
 #[path = "cli/report.rs"]
 mod report;
 
+#[path = "cli/adopted.rs"]
+mod adopted;
 #[path = "cli/calibrate_simulate.rs"]
 mod calibrate_simulate;
 #[path = "cli/closed_stdout.rs"]

@@ -41,6 +41,14 @@ pub enum StoreError {
         /// The database's error.
         cause: diesel::result::Error,
     },
+    /// A missing run, tier or phase row cannot be created (a required column tel cannot fill).
+    #[error("cannot {action}: {reason}")]
+    Parent {
+        /// What was being done, e.g. `create phase build of run r1 in phases`.
+        action: String,
+        /// Why.
+        reason: String,
+    },
     /// A migration failed or was refused.
     #[error("migration failed: {0}")]
     Migration(String),

@@ -23,6 +23,21 @@ pub struct ColumnInfo {
     /// Default expression, if any.
     #[diesel(sql_type = Nullable<Text>)]
     pub default: Option<String>,
+    /// The database supplies the value (SQLite's INTEGER PRIMARY KEY, a PostgreSQL identity or
+    /// generated column).
+    #[diesel(sql_type = Bool)]
+    pub generated: bool,
+}
+
+/// A single-column foreign key: `column` references table `parent`.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct ForeignKeyColumn {
+    /// The referencing column.
+    #[diesel(sql_type = Text)]
+    pub column: String,
+    /// The referenced table.
+    #[diesel(sql_type = Text)]
+    pub parent: String,
 }
 
 #[derive(QueryableByName)]
@@ -85,15 +100,18 @@ pub fn journal_mode(conn: &mut DbConn) -> Result<Option<String>, StoreError> {
 pub fn columns(conn: &mut DbConn, table: &str) -> Result<Vec<ColumnInfo>, StoreError> {
     match conn {
         DbConn::Sqlite(c) => diesel::sql_query(
-            "SELECT name, type AS declared_type, \"notnull\" <> 0 AS not_null, dflt_value AS \"default\" \
-             FROM pragma_table_info(?) ORDER BY cid",
+            "SELECT name, type AS declared_type, \"notnull\" <> 0 AS not_null, dflt_value AS \"default\", \
+             pk = 1 AND upper(type) = 'INTEGER' \
+             AND (SELECT COUNT(*) FROM pragma_table_info(?1) WHERE pk > 0) = 1 AS generated \
+             FROM pragma_table_info(?1) ORDER BY cid",
         )
         .bind::<Text, _>(table)
         .load(c),
         #[cfg(feature = "postgres")]
         DbConn::Pg(c) => diesel::sql_query(
             "SELECT column_name::text AS name, data_type::text AS declared_type, \
-             is_nullable = 'NO' AS not_null, column_default::text AS \"default\" \
+             is_nullable = 'NO' AS not_null, column_default::text AS \"default\", \
+             is_identity = 'YES' OR is_generated = 'ALWAYS' AS generated \
              FROM information_schema.columns \
              WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
         )
@@ -101,6 +119,32 @@ pub fn columns(conn: &mut DbConn, table: &str) -> Result<Vec<ColumnInfo>, StoreE
         .load(c),
     }
     .context(&["read the columns of ", table].concat())
+}
+
+/// The single-column foreign keys of `table` (a column of a composite key is listed too).
+pub fn foreign_key_columns(
+    conn: &mut DbConn,
+    table: &str,
+) -> Result<Vec<ForeignKeyColumn>, StoreError> {
+    match conn {
+        DbConn::Sqlite(c) => diesel::sql_query(
+            "SELECT \"from\" AS \"column\", \"table\" AS parent FROM pragma_foreign_key_list(?)",
+        )
+        .bind::<Text, _>(table)
+        .load(c),
+        DbConn::Pg(c) => diesel::sql_query(
+            "SELECT a.attname::text AS \"column\", parent.relname::text AS parent \
+             FROM pg_constraint con \
+             JOIN pg_class rel ON rel.oid = con.conrelid \
+             JOIN pg_namespace nsp ON nsp.oid = rel.relnamespace \
+             JOIN pg_class parent ON parent.oid = con.confrelid \
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = ANY (con.conkey) \
+             WHERE con.contype = 'f' AND rel.relname = $1 AND nsp.nspname = current_schema()",
+        )
+        .bind::<Text, _>(table)
+        .load(c),
+    }
+    .context(&["read the foreign keys of ", table].concat())
 }
 
 /// The values allowed by the CHECK constraint on `token_estimation_v2_events.complexity`, in

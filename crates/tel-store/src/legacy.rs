@@ -10,11 +10,17 @@
 //!    counter;
 //! 2. mark as applied the column migrations whose columns are already present;
 //! 3. run every other migration (they ADD the missing columns — `actual_max_tokens` stays NULL — and
-//!    create missing tables; table migrations are `IF NOT EXISTS`, so legacy tables are kept).
+//!    create missing tables; table migrations are `IF NOT EXISTS`, so legacy tables are kept);
+//! 4. key every row from its stored values.
+//!
+//! A PostgreSQL database of the original's ORM is adopted in place instead of rebuilt: `integer`
+//! columns widened to `bigint` (committed first), tel's CHECK added, differing foreign keys replaced
+//! by tel's `NOT VALID` ones, then steps 2-4.
 
 use std::collections::BTreeSet;
 use std::fmt;
 
+use diesel::PgConnection;
 use diesel::connection::SimpleConnection as _;
 use diesel::migration::MigrationSource;
 use diesel::prelude::*;
@@ -28,7 +34,7 @@ use crate::conn::DbConn;
 use crate::error::{QueryContext as _, StoreError};
 use crate::introspect::{columns, complexity_check_values, table_exists};
 use crate::migrate::{SQLITE_MIGRATIONS, run_pending, version_of};
-use crate::models::events::count_events;
+use crate::models::events::{KeyFill, count_events, fill_missing_keys};
 use crate::schema::token_estimation_v2_events;
 
 const EVENTS: &str = "token_estimation_v2_events";
@@ -102,14 +108,20 @@ pub struct AdoptionReport {
     pub is_sot_file_not_null: bool,
     /// Telemetry rows (all kept).
     pub event_rows: i64,
-    /// Why the table is (or would be) rebuilt; `None` when columns are only added.
+    /// Why the table is (or would be) rebuilt (SQLite) or altered in place (PostgreSQL); `None`
+    /// when columns are only added.
     pub rebuild_reason: Option<String>,
+    /// PostgreSQL: constraints are changed with ALTER TABLE instead of a copy.
+    pub in_place: bool,
     /// Column migrations recorded as applied because their columns were present.
     pub marked_applied: Vec<String>,
     /// Migrations run after marking (adding the missing columns and tables).
     pub applied: Vec<String>,
     /// Rows violating the foreign keys, kept and reported.
     pub orphans: Vec<OrphanEvent>,
+    /// PostgreSQL: `integer` columns of the telemetry table widened to `bigint` (tel reads 64-bit
+    /// integers; the original's ORM declared 32-bit ones).
+    pub narrow_integers: Vec<String>,
     /// Nothing was changed.
     pub dry_run: bool,
 }
@@ -138,11 +150,32 @@ impl fmt::Display for AdoptionReport {
             ("rebuilt", "marked applied")
         };
         match &self.rebuild_reason {
+            Some(reason) if self.in_place => writeln!(
+                f,
+                "  {} ({reason}), every row kept",
+                if self.dry_run {
+                    "would alter the table in place"
+                } else {
+                    "altered the table in place"
+                }
+            )?,
             Some(reason) => writeln!(
                 f,
                 "  {rebuild} the table ({reason}), copying every column by name"
             )?,
             None => writeln!(f, "  no rebuild needed: missing columns are added")?,
+        }
+        if !self.narrow_integers.is_empty() {
+            writeln!(
+                f,
+                "  {} integer to bigint: {}",
+                if self.dry_run {
+                    "would widen"
+                } else {
+                    "widened"
+                },
+                self.narrow_integers.join(", ")
+            )?;
         }
         for name in &self.marked_applied {
             writeln!(f, "  {mark} (columns present): {name}")?;
@@ -217,13 +250,6 @@ struct Seq {
 
 /// Inspects a legacy database and decides what adoption does, changing nothing.
 pub(crate) fn plan(conn: &mut DbConn) -> Result<AdoptionReport, StoreError> {
-    let DbConn::Sqlite(_) = conn else {
-        return Err(StoreError::Legacy(
-            "PostgreSQL databases created by the original system are not adopted in place: \
-             migrate a fresh database and import the legacy rows"
-                .to_owned(),
-        ));
-    };
     let declared = columns(conn, EVENTS)?;
     let present: Vec<String> = declared.iter().map(|c| c.name.clone()).collect();
     let is_sot_file_not_null = declared
@@ -269,6 +295,14 @@ pub(crate) fn plan(conn: &mut DbConn) -> Result<AdoptionReport, StoreError> {
     if is_sot_file_not_null {
         reasons.push("is_sot_file is NOT NULL while tel stores NULL outside SOT phases".to_owned());
     }
+    let narrow_integers: Vec<String> = match conn {
+        DbConn::Pg(_) => declared
+            .iter()
+            .filter(|c| c.declared_type == "integer")
+            .map(|c| c.name.clone())
+            .collect(),
+        DbConn::Sqlite(_) => Vec::new(),
+    };
     let rebuild_reason = (!reasons.is_empty()).then(|| reasons.join("; "));
     if rebuild_reason.is_some() {
         check_rebuild_is_lossless(conn, &present, &allowed)?;
@@ -285,39 +319,41 @@ pub(crate) fn plan(conn: &mut DbConn) -> Result<AdoptionReport, StoreError> {
         is_sot_file_not_null,
         event_rows: count_events(conn)?,
         rebuild_reason,
+        in_place: matches!(conn, DbConn::Pg(_)),
         marked_applied,
         applied: Vec::new(),
         orphans,
+        narrow_integers,
         dry_run: true,
     })
 }
 
-/// A rebuild copies by name into tel's table: refuse when a legacy column has no place there or a
-/// stored complexity would violate tel's CHECK, instead of losing data.
+/// A rebuild copies by name into tel's table (SQLite), an in-place ALTER adds tel's CHECK
+/// (PostgreSQL): refuse when a legacy column has no place in tel's table or a stored complexity
+/// would violate tel's CHECK, instead of losing data.
 fn check_rebuild_is_lossless(
     conn: &mut DbConn,
     present: &[String],
     allowed: &BTreeSet<&str>,
 ) -> Result<(), StoreError> {
-    let known = event_table_columns();
-    let unknown: Vec<&str> = present
-        .iter()
-        .filter(|name| !known.contains(name))
-        .map(String::as_str)
-        .collect();
-    if !unknown.is_empty() {
-        return Err(StoreError::Legacy(format!(
-            "the telemetry table must be rebuilt but has columns tel does not know: {}",
-            unknown.join(", ")
-        )));
+    if let DbConn::Sqlite(_) = conn {
+        let known = event_table_columns();
+        let unknown: Vec<&str> = present
+            .iter()
+            .filter(|name| !known.contains(name))
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() {
+            return Err(StoreError::Legacy(format!(
+                "the telemetry table must be rebuilt but has columns tel does not know: {}",
+                unknown.join(", ")
+            )));
+        }
     }
-    let DbConn::Sqlite(c) = conn else {
-        return Ok(());
-    };
-    let values: Vec<ValueCount> = diesel::sql_query(
+    let values: Vec<ValueCount> = crate::with_conn!(conn, c => diesel::sql_query(
         "SELECT complexity AS value, COUNT(*) AS n FROM token_estimation_v2_events GROUP BY complexity",
     )
-    .load(c)
+    .load(c))
     .context("read the complexity values of token_estimation_v2_events")?;
     let rejected: Vec<String> = values
         .iter()
@@ -350,14 +386,29 @@ pub fn event_table_columns() -> Vec<String> {
 
 /// The legacy table's foreign keys are exactly tel's two cascading keys.
 fn foreign_keys_match(conn: &mut DbConn) -> Result<bool, StoreError> {
-    let DbConn::Sqlite(c) = conn else {
-        return Ok(false);
-    };
-    let rows: Vec<ForeignKeyRow> = diesel::sql_query(
-        "SELECT id, \"table\" AS parent, \"from\" AS child_column, \"to\" AS parent_column, \
-         on_delete FROM pragma_foreign_key_list('token_estimation_v2_events') ORDER BY id, seq",
-    )
-    .load(c)
+    let rows: Vec<ForeignKeyRow> = match conn {
+        DbConn::Sqlite(c) => diesel::sql_query(
+            "SELECT id, \"table\" AS parent, \"from\" AS child_column, \"to\" AS parent_column, \
+             on_delete FROM pragma_foreign_key_list('token_estimation_v2_events') ORDER BY id, seq",
+        )
+        .load(c),
+        DbConn::Pg(c) => diesel::sql_query(
+            "SELECT con.oid::bigint AS id, parent.relname::text AS parent, \
+             a.attname::text AS child_column, pa.attname::text AS parent_column, \
+             CASE con.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'a' THEN 'NO ACTION' \
+             WHEN 'r' THEN 'RESTRICT' WHEN 'n' THEN 'SET NULL' ELSE 'SET DEFAULT' END AS on_delete \
+             FROM pg_constraint con \
+             JOIN pg_class rel ON rel.oid = con.conrelid \
+             JOIN pg_namespace nsp ON nsp.oid = rel.relnamespace \
+             JOIN pg_class parent ON parent.oid = con.confrelid \
+             CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(child, referenced, seq) \
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.child \
+             JOIN pg_attribute pa ON pa.attrelid = con.confrelid AND pa.attnum = k.referenced \
+             WHERE con.contype = 'f' AND rel.relname = 'token_estimation_v2_events' \
+             AND nsp.nspname = current_schema() ORDER BY con.oid, k.seq",
+        )
+        .load(c),
+    }
     .context("read the foreign keys of token_estimation_v2_events")?;
     let mut keys: BTreeSet<String> = BTreeSet::new();
     let ids: BTreeSet<i64> = rows.iter().map(|r| r.id).collect();
@@ -397,7 +448,8 @@ fn foreign_keys_match(conn: &mut DbConn) -> Result<bool, StoreError> {
 
 /// Rows whose run or `(run, phase)` does not exist.
 fn orphans(conn: &mut DbConn) -> Result<Vec<OrphanEvent>, StoreError> {
-    const ORPHANS: &str = "SELECT event_id, run_id, phase_id, \
+    // The cast: the original's PostgreSQL event_id is a 32-bit integer until adoption widens it.
+    const ORPHANS: &str = "SELECT CAST(event_id AS BIGINT) AS event_id, run_id, phase_id, \
         NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = e.run_id) AS missing_run, \
         NOT EXISTS (SELECT 1 FROM phases p WHERE p.run_id = e.run_id AND p.phase_id = e.phase_id) AS missing_phase \
         FROM token_estimation_v2_events e \
@@ -408,25 +460,34 @@ fn orphans(conn: &mut DbConn) -> Result<Vec<OrphanEvent>, StoreError> {
         .context("look for telemetry rows without their run or phase")
 }
 
-/// Adopts the legacy SQLite database behind `conn` (see the module documentation).
-pub(crate) fn adopt(conn: &mut DbConn) -> Result<AdoptionReport, StoreError> {
+/// Adopts the legacy database behind `conn` (see the module documentation); the legacy rows get
+/// their idempotency keys from their stored values in the same transaction.
+pub(crate) fn adopt(conn: &mut DbConn) -> Result<(AdoptionReport, KeyFill), StoreError> {
     let mut report = plan(conn)?;
     report.dry_run = false;
-    let DbConn::Sqlite(c) = conn else {
-        return Err(StoreError::Legacy("not an SQLite database".to_owned()));
-    };
-    // Both pragmas are no-ops inside a transaction, so they wrap it.
-    c.batch_execute("PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON;")
-        .context("prepare the adoption")?;
+    if let DbConn::Sqlite(c) = conn {
+        // Both pragmas are no-ops inside a transaction, so they wrap it.
+        c.batch_execute("PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON;")
+            .context("prepare the adoption")?;
+    }
+    // Committed on its own: the rewrite makes the rows this transaction's own, and PostgreSQL then
+    // re-checks the foreign keys of every row the key fill updates — the orphans would fail. The
+    // widening alone is lossless and a re-run finds nothing left to widen.
+    if !report.narrow_integers.is_empty() {
+        conn.write_transaction(|conn| widen_integers(conn, &report.narrow_integers))?;
+    }
     let result = conn.write_transaction(|conn| {
         if report.rebuild_reason.is_some() {
-            rebuild_events_table(conn, &report.marked_applied)?;
+            match conn {
+                DbConn::Sqlite(_) => rebuild_events_table(conn, &report.marked_applied)?,
+                DbConn::Pg(_) => alter_in_place(conn, &report)?,
+            }
         }
         mark_applied(conn, &report.marked_applied)?;
         report.applied = run_pending(conn)?;
         report.orphans = orphans(conn)?;
         report.event_rows = count_events(conn)?;
-        Ok::<_, StoreError>(())
+        fill_missing_keys(conn)
     });
     let restored = match conn {
         DbConn::Sqlite(c) => c
@@ -435,9 +496,106 @@ pub(crate) fn adopt(conn: &mut DbConn) -> Result<AdoptionReport, StoreError> {
         #[cfg(feature = "postgres")]
         DbConn::Pg(_) => Ok(()),
     };
-    result?;
+    let keys = result?;
     restored?;
-    Ok(report)
+    Ok((report, keys))
+}
+
+#[derive(QueryableByName)]
+struct ConstraintName {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+/// PostgreSQL: gives the telemetry table tel's constraints without copying it — the complexity
+/// CHECK (values checked by [`plan`]), tel's two cascading foreign keys `NOT VALID` (rows the
+/// original stored without their parents are kept; new rows are checked), a nullable `is_sot_file`.
+fn alter_in_place(conn: &mut DbConn, report: &AdoptionReport) -> Result<(), StoreError> {
+    let DbConn::Pg(c) = conn else {
+        return Err(StoreError::Legacy("not a PostgreSQL database".to_owned()));
+    };
+    let constraints = |c: &mut PgConnection, kind: &str| {
+        diesel::sql_query(
+            "SELECT con.conname::text AS name FROM pg_constraint con \
+             JOIN pg_class rel ON rel.oid = con.conrelid \
+             JOIN pg_namespace nsp ON nsp.oid = rel.relnamespace \
+             WHERE rel.relname = 'token_estimation_v2_events' AND nsp.nspname = current_schema() \
+             AND con.contype = $1 AND (con.contype = 'f' OR pg_get_constraintdef(con.oid) LIKE '%complexity%')",
+        )
+        .bind::<Text, _>(kind)
+        .load::<ConstraintName>(c)
+        .context("read the constraints of token_estimation_v2_events")
+    };
+    let allowed: BTreeSet<&str> = Complexity::ALL.iter().map(|c| c.as_str()).collect();
+    let check_matches = report.complexity_check.as_ref().is_some_and(|values| {
+        values.iter().map(String::as_str).collect::<BTreeSet<_>>() == allowed
+    });
+    if !check_matches {
+        for old in constraints(c, "c")? {
+            c.batch_execute(&drop_constraint(&old.name))
+                .context(&["drop constraint ", old.name.as_str()].concat())?;
+        }
+        c.batch_execute(
+            "ALTER TABLE token_estimation_v2_events ADD CONSTRAINT ck_token_estimation_v2_complexity \
+             CHECK (complexity IN ('low', 'medium', 'high', 'maintenance'))",
+        )
+        .context("add the complexity CHECK to token_estimation_v2_events")?;
+    }
+    if !report.foreign_keys_match {
+        for old in constraints(c, "f")? {
+            c.batch_execute(&drop_constraint(&old.name))
+                .context(&["drop constraint ", old.name.as_str()].concat())?;
+        }
+        c.batch_execute(
+            "ALTER TABLE token_estimation_v2_events ADD CONSTRAINT fk_token_est_v2_run \
+             FOREIGN KEY (run_id) REFERENCES runs (id) ON DELETE CASCADE NOT VALID; \
+             ALTER TABLE token_estimation_v2_events ADD CONSTRAINT fk_token_est_v2_run_phase \
+             FOREIGN KEY (run_id, phase_id) REFERENCES phases (run_id, phase_id) ON DELETE CASCADE NOT VALID",
+        )
+        .context("add tel's foreign keys to token_estimation_v2_events")?;
+    }
+    if report.is_sot_file_not_null {
+        c.batch_execute(
+            "ALTER TABLE token_estimation_v2_events ALTER COLUMN is_sot_file DROP NOT NULL",
+        )
+        .context("make token_estimation_v2_events.is_sot_file nullable")?;
+    }
+    Ok(())
+}
+
+/// `ALTER TABLE token_estimation_v2_events DROP CONSTRAINT "name"`; the name comes from the
+/// catalog and is quoted (identifiers cannot be bound).
+fn drop_constraint(name: &str) -> String {
+    [
+        "ALTER TABLE token_estimation_v2_events DROP CONSTRAINT \"",
+        &name.replace('"', "\"\""),
+        "\"",
+    ]
+    .concat()
+}
+
+/// PostgreSQL: widens the telemetry table's `integer` columns to `bigint` (every value fits).
+fn widen_integers(conn: &mut DbConn, names: &[String]) -> Result<(), StoreError> {
+    let DbConn::Pg(c) = conn else {
+        return Ok(());
+    };
+    for name in names {
+        let sql = [
+            "ALTER TABLE token_estimation_v2_events ALTER COLUMN \"",
+            &name.replace('"', "\"\""),
+            "\" TYPE bigint",
+        ]
+        .concat();
+        c.batch_execute(&sql).context(
+            &[
+                "widen token_estimation_v2_events.",
+                name.as_str(),
+                " to bigint",
+            ]
+            .concat(),
+        )?;
+    }
+    Ok(())
 }
 
 /// Rebuilds the telemetry table as tel's: rename the legacy table away, create tel's table with the
@@ -522,17 +680,23 @@ fn copy_statement(columns: &[String]) -> String {
 
 /// Records migrations as applied without running them.
 fn mark_applied(conn: &mut DbConn, names: &[String]) -> Result<(), StoreError> {
-    let DbConn::Sqlite(c) = conn else {
-        return Err(StoreError::Legacy("not an SQLite database".to_owned()));
-    };
     // Creates diesel's migrations table.
-    c.applied_migrations()
+    crate::with_conn!(conn, c => c.applied_migrations().map(drop))
         .map_err(|e| StoreError::Migration(e.to_string()))?;
     for name in names {
-        diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES (?)")
-            .bind::<Text, _>(version_of(name))
-            .execute(c)
-            .context(&["record migration ", name, " as applied"].concat())?;
+        match conn {
+            DbConn::Sqlite(c) => {
+                diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES (?)")
+                    .bind::<Text, _>(version_of(name))
+                    .execute(c)
+            }
+            DbConn::Pg(c) => {
+                diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES ($1)")
+                    .bind::<Text, _>(version_of(name))
+                    .execute(c)
+            }
+        }
+        .context(&["record migration ", name, " as applied"].concat())?;
     }
     Ok(())
 }

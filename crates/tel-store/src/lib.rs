@@ -28,15 +28,16 @@ pub mod workspace_dir;
 
 pub use conn::{ConnectOptions, DbConn, OpenMode, connect, connect_read_only, connect_with_mode};
 pub use error::StoreError;
-pub use idempotency::idempotency_key;
+pub use idempotency::{KEY_FIELDS, KEY_VERSION, KeyField, idempotency_key};
 pub use legacy::{AdoptionReport, OrphanEvent, event_table_columns};
 pub use migrate::{MigrateAction, MigrateReport, MigrationState, migrate, migration_state};
 pub use models::escalations::{NewEscalationEvent, insert_escalation_event};
 pub use models::events::count_matching_events;
 pub use models::events::{
-    EventOrder, EventQuery, InsertOptions, InsertSummary, count_events, event_time_range,
-    for_each_event, insert_event, insert_events,
+    EventOrder, EventQuery, InsertOptions, InsertSummary, KeyCollision, KeyFill, count_events,
+    event_time_range, fill_missing_keys, for_each_event, insert_event, insert_events,
 };
+pub use models::parents::ensure_parents;
 pub use models::runs::delete_run;
 pub use models::{PruneSummary, TableCounts, count_rows, prune_older_than};
 pub use recorder::{

@@ -12,10 +12,12 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use crate::conn::DbConn;
 use crate::error::QueryContext as _;
 use crate::error::StoreError;
+use crate::idempotency::KEY_VERSION;
 use crate::introspect::{applied_migration_versions, table_exists};
-use crate::legacy::{self, AdoptionReport};
+use crate::legacy::{self, AdoptionReport, COLUMN_GROUPS};
 use crate::models::escalations::count_escalation_events;
 use crate::models::events::count_events;
+use crate::models::events::{KeyFill, fill_missing_keys};
 use crate::schema;
 use crate::url::Backend;
 use crate::with_conn;
@@ -56,10 +58,12 @@ enum Touches {
     Phases,
     Events,
     Escalations,
+    /// Only values recomputed from the stored ones (idempotency keys): reverting drops nothing.
+    Recomputed,
 }
 
 /// Every migration and the table it touches (a test checks the list covers the embedded set).
-const MIGRATION_TABLES: [(&str, Touches); 8] = [
+const MIGRATION_TABLES: [(&str, Touches); 9] = [
     ("2026-01-01-000001_create_runs", Touches::Runs),
     ("2026-01-01-000002_create_phases", Touches::Phases),
     (
@@ -74,6 +78,7 @@ const MIGRATION_TABLES: [(&str, Touches); 8] = [
         "2026-01-01-000008_create_token_budget_escalation_events",
         Touches::Escalations,
     ),
+    ("2026-01-01-000009_idempotency_key_v2", Touches::Recomputed),
 ];
 
 impl Touches {
@@ -81,17 +86,18 @@ impl Touches {
         match self {
             Self::Runs => "runs",
             Self::Phases => "phases",
-            Self::Events => "token_estimation_v2_events",
+            Self::Events | Self::Recomputed => "token_estimation_v2_events",
             Self::Escalations => "token_budget_escalation_events",
         }
     }
 
-    /// Rows of the table (0 when it does not exist).
+    /// Rows reverting would drop data of (0 when the table does not exist or nothing is dropped).
     fn rows(self, conn: &mut DbConn) -> Result<i64, StoreError> {
         if !table_exists(conn, self.table())? {
             return Ok(0);
         }
         match self {
+            Self::Recomputed => Ok(0),
             Self::Runs => with_conn!(conn, c => schema::runs::table.count().get_result(c))
                 .context("count runs"),
             Self::Phases => with_conn!(conn, c => schema::phases::table.count().get_result(c))
@@ -136,6 +142,11 @@ pub struct MigrateReport {
     pub reverted: Vec<String>,
     /// The legacy adoption that was done (or would be, in a dry run).
     pub adoption: Option<AdoptionReport>,
+    /// Idempotency keys computed from stored values by an apply (legacy rows, rows written by the
+    /// original, keys of an older version or dropped by a forced `--down`).
+    pub keys: Option<KeyFill>,
+    /// What a forced `--down` dropped (one line per reverted migration whose table held rows).
+    pub lost: Vec<String>,
 }
 
 fn serialize_display<S: serde::Serializer>(
@@ -180,6 +191,25 @@ impl fmt::Display for MigrateReport {
         }
         for name in &self.reverted {
             writeln!(f, "reverted: {name}")?;
+        }
+        for loss in &self.lost {
+            writeln!(f, "lost: {loss}")?;
+        }
+        if let Some(keys) = &self.keys {
+            if keys.keyed > 0 {
+                writeln!(
+                    f,
+                    "idempotency keys (version {KEY_VERSION}) computed from stored values: {} rows",
+                    keys.keyed
+                )?;
+            }
+            for collision in &keys.collisions {
+                writeln!(
+                    f,
+                    "  event {} has the key of event {} (same content): both kept, event {} without a key",
+                    collision.event_id, collision.same_as, collision.event_id
+                )?;
+            }
         }
         Ok(())
     }
@@ -252,6 +282,8 @@ pub fn migrate(conn: &mut DbConn, action: MigrateAction) -> Result<MigrateReport
         applied: Vec::new(),
         reverted: Vec::new(),
         adoption: None,
+        keys: None,
+        lost: Vec::new(),
     };
     match action {
         MigrateAction::Status => {}
@@ -270,18 +302,28 @@ pub fn migrate(conn: &mut DbConn, action: MigrateAction) -> Result<MigrateReport
             }
         }
         MigrateAction::Apply => {
-            if before.legacy {
-                let adoption = legacy::adopt(conn)?;
+            let keys = if before.legacy {
+                let (adoption, keys) = legacy::adopt(conn)?;
                 report.applied = adoption.applied.clone();
                 report.adoption = Some(adoption);
+                keys
             } else {
-                report.applied = conn.write_transaction(run_pending)?;
-            }
+                let (applied, keys) = conn.write_transaction(|conn| {
+                    let applied = run_pending(conn)?;
+                    Ok::<_, StoreError>((applied, fill_missing_keys(conn)?))
+                })?;
+                report.applied = applied;
+                keys
+            };
+            report.keys = Some(keys);
         }
         MigrateAction::Down { steps, force } => {
             let to_revert: Vec<String> = before.applied.iter().rev().take(steps).cloned().collect();
-            if !force {
-                refuse_data_loss(conn, &to_revert)?;
+            let lost = data_loss(conn, &to_revert)?;
+            if !force && !lost.is_empty() {
+                return Err(StoreError::Migration(
+                    [lost.join("; ").as_str(), "; pass --force to revert anyway"].concat(),
+                ));
             }
             conn.write_transaction(|conn| {
                 for _ in &to_revert {
@@ -295,6 +337,7 @@ pub fn migrate(conn: &mut DbConn, action: MigrateAction) -> Result<MigrateReport
                 Ok::<_, StoreError>(())
             })?;
             report.reverted = to_revert;
+            report.lost = lost;
         }
     }
     Ok(report)
@@ -318,8 +361,9 @@ pub(crate) fn run_pending(conn: &mut DbConn) -> Result<Vec<String>, StoreError> 
         .collect())
 }
 
-/// Fails when reverting `names` would drop a table or columns of a table that holds rows.
-fn refuse_data_loss(conn: &mut DbConn, names: &[String]) -> Result<(), StoreError> {
+/// What reverting `names` would drop, one line per migration whose table holds rows.
+fn data_loss(conn: &mut DbConn, names: &[String]) -> Result<Vec<String>, StoreError> {
+    let mut lost = Vec::new();
     for name in names {
         let touches = MIGRATION_TABLES
             .iter()
@@ -329,14 +373,26 @@ fn refuse_data_loss(conn: &mut DbConn, names: &[String]) -> Result<(), StoreErro
                 StoreError::Migration(["no data-loss rule for migration ", name].concat())
             })?;
         let rows = touches.rows(conn)?;
-        if rows > 0 {
-            return Err(StoreError::Migration(format!(
-                "reverting {name} would drop data of table {} ({rows} rows); pass --force to revert anyway",
-                touches.table()
-            )));
+        if rows == 0 {
+            continue;
         }
+        let table = touches.table();
+        lost.push(match COLUMN_GROUPS.iter().find(|(group, _)| group == name) {
+            Some((_, columns)) => {
+                let recomputed = if columns.contains(&"idempotency_key") {
+                    " (idempotency keys are recomputed from the stored values by the next `tel migrate`)"
+                } else {
+                    ""
+                };
+                format!(
+                    "reverting {name} drops columns {} of table {table} ({rows} rows){recomputed}",
+                    columns.join(", ")
+                )
+            }
+            None => format!("reverting {name} drops table {table} ({rows} rows)"),
+        });
     }
-    Ok(())
+    Ok(lost)
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 // Without the postgres feature `DbConn` has one variant: backend checks written for both become irrefutable.
 #![cfg_attr(not(feature = "postgres"), allow(irrefutable_let_patterns))]
 
+#[path = "store/adopted.rs"]
+mod adopted;
 #[path = "store/fixture.rs"]
 mod fixture;
 #[path = "store/fuzz_url.rs"]
@@ -13,6 +15,8 @@ mod fuzz_url;
 mod hostile_text;
 #[path = "store/legacy.rs"]
 mod legacy;
+#[path = "store/legacy_pg.rs"]
+mod legacy_pg;
 #[path = "store/migrations.rs"]
 mod migrations;
 #[path = "store/open.rs"]

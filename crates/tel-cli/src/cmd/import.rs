@@ -11,7 +11,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 use tel_core::TelemetryEvent;
 use tel_replay::import::{EventReader, ImportError, ImportFormat, ImportOptions, Record};
-use tel_store::{InsertOptions, InsertSummary, insert_events};
+use tel_store::{InsertOptions, InsertSummary, fill_missing_keys, insert_events};
 
 use crate::cli::{DbArgs, GlobalArgs};
 use crate::cmd::db::prepare_schema;
@@ -133,6 +133,9 @@ pub fn run(args: &ImportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let progress = progress::events("import", Some(summary.events), global.quiet);
     let stored = conn
         .write_transaction(|conn| -> anyhow::Result<InsertSummary> {
+            // Rows written since the last `tel migrate` by the original executor (no key) or keyed by
+            // an older tel get their key first, so that they are found as already present.
+            fill_missing_keys(conn)?;
             let mut total = InsertSummary::default();
             let mut batch: Vec<TelemetryEvent> = Vec::with_capacity(BATCH_EVENTS);
             let mut flush = |batch: &mut Vec<TelemetryEvent>| -> anyhow::Result<()> {

@@ -373,7 +373,7 @@ fn import_into_a_new_database_creates_its_schema_and_refuses_an_unmigrated_legac
     let status = String::from_utf8_lossy(&tel(&legacy, &["status"]).stdout).into_owned();
     assert!(
         status.contains("legacy database not yet adopted")
-            && status.contains("pending migrations: 8"),
+            && status.contains("pending migrations: 9"),
         "{status}"
     );
     assert!(tel(&legacy, &["migrate"]).status.success());

@@ -311,13 +311,23 @@ pub(crate) struct PgDatabase {
 }
 
 impl PgDatabase {
-    /// A database named after `tag` and the process, so tests running in parallel get their own.
+    /// A fresh database of this process, for tests that need no particular name.
+    pub(crate) fn create() -> Option<Self> {
+        Self::create_named("cli")
+    }
+
+    /// A database named after `tag`, the process and a counter, so tests running in parallel get their own.
     pub(crate) fn create_named(tag: &str) -> Option<Self> {
+        static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let Ok(admin) = std::env::var("TEL_TEST_PG_URL") else {
             eprintln!("PostgreSQL tests skipped: TEL_TEST_PG_URL not set");
             return None;
         };
-        let name = format!("tel_{tag}_{}", std::process::id());
+        let name = format!(
+            "tel_{tag}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         let mut conn = PgConnection::establish(&admin).expect("TEL_TEST_PG_URL connects");
         conn.batch_execute(&["DROP DATABASE IF EXISTS ", &name].concat())
             .unwrap();

@@ -159,7 +159,8 @@ fn migrate_down_refuses_to_drop_stored_values_without_force() {
             ["token_estimation_v2_events"]
             .clone()
     };
-    let refused = tel(dir.path(), &["migrate", "--down", "2"], &[]);
+    // The 3 newest: the key migration and the empty escalation table drop nothing; tel's columns do.
+    let refused = tel(dir.path(), &["migrate", "--down", "3"], &[]);
     assert_eq!(refused.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
@@ -171,9 +172,18 @@ fn migrate_down_refuses_to_drop_stored_values_without_force() {
         status.contains("nothing to do: every migration is applied"),
         "nothing reverted: {status}"
     );
-    let forced = tel(dir.path(), &["migrate", "--down", "2", "--force"], &[]);
+    let forced = tel(dir.path(), &["migrate", "--down", "3", "--force"], &[]);
     assert_eq!(forced.status.code(), Some(0), "{forced:?}");
-    assert_eq!(tel(dir.path(), &["migrate"], &[]).status.code(), Some(0));
+    assert!(
+        stdout(&forced).contains("lost: reverting 2026-01-01-000007_add_tel_columns drops columns"),
+        "--force says what it drops: {forced:?}"
+    );
+    let up = tel(dir.path(), &["migrate"], &[]);
+    assert_eq!(up.status.code(), Some(0));
+    assert!(
+        stdout(&up).contains("idempotency keys (version 2) computed from stored values: 1 rows"),
+        "{up:?}"
+    );
     assert_eq!(
         events(dir.path()),
         1,

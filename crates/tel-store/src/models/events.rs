@@ -1,7 +1,7 @@
 //! `token_estimation_v2_events`: row types and their queries (insert once or in bulk, exactly-once
 //! by idempotency key; streaming filtered reads; counts; pruning).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use diesel::dsl::{max, min};
 use diesel::prelude::*;
@@ -10,7 +10,7 @@ use tel_core::{Complexity, DocFeatures, SotFields, TelemetryEvent, Timestamp, Us
 use crate::conn::DbConn;
 use crate::error::{QueryContext as _, StoreError};
 use crate::idempotency::idempotency_key;
-use crate::models::{phases, runs};
+use crate::models::{parents, phases};
 use crate::schema::token_estimation_v2_events;
 use crate::schema::token_estimation_v2_events::dsl as ev;
 use crate::sql_timestamp::SqlTimestamp;
@@ -22,8 +22,8 @@ const INSERT_CHUNK_ROWS: usize = 500;
 /// What an insert does besides inserting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InsertOptions {
-    /// Create a minimal `runs` / `phases` row when the event's parents are missing (foreign keys are
-    /// enforced). Fails on legacy tables whose extra NOT NULL columns have no default.
+    /// Create the `runs` / `phases` rows of events that will be stored when they are missing (foreign
+    /// keys are enforced); in the original's wide tables too (see [`crate::ensure_parents`]).
     pub ensure_parents: bool,
     /// Apply the run_id backfill of telemetry.md §2.5 to events whose run id is empty or `unknown`,
     /// flagging them `run_id_inferred`.
@@ -235,7 +235,7 @@ struct NewEventRow<'a> {
     idempotency_key: Option<&'a str>,
 }
 
-/// An event ready to insert: its key (of the submitted form) and its possibly backfilled run id.
+/// An event ready to insert: its possibly backfilled run id and its key (of the stored form).
 struct Prepared {
     event: TelemetryEvent,
     key: String,
@@ -284,8 +284,8 @@ impl Prepared {
     }
 }
 
-/// Keys every event, applies the run_id backfill if asked (one lookup per phase id and timestamp) and creates
-/// missing parents if asked. Runs inside the caller's transaction.
+/// Applies the run_id backfill if asked (one lookup per phase id and timestamp), keys every event as
+/// it will be stored and creates missing parents if asked. Runs inside the caller's transaction.
 fn prepare(
     conn: &mut DbConn,
     events: &[TelemetryEvent],
@@ -294,7 +294,6 @@ fn prepare(
     let mut inferred_runs: HashMap<(String, Timestamp), Option<String>> = HashMap::new();
     let mut prepared = Vec::with_capacity(events.len());
     for event in events {
-        let key = idempotency_key(event);
         let mut event = event.clone();
         if options.backfill_run_id && (event.run_id.is_empty() || event.run_id == "unknown") {
             let lookup = (event.phase_id.clone(), event.timestamp);
@@ -311,16 +310,44 @@ fn prepare(
                 event.run_id_inferred = true;
             }
         }
+        // Keyed after the backfill: the stored run id is what every export carries.
+        let key = idempotency_key(&event);
         prepared.push(Prepared { event, key });
     }
     if options.ensure_parents {
-        let parents: BTreeSet<(&str, &str)> = prepared
-            .iter()
-            .map(|p| (p.event.run_id.as_str(), p.event.phase_id.as_str()))
-            .collect();
-        for (run_id, phase_id) in parents {
-            runs::ensure_run(conn, run_id)?;
-            phases::ensure_phase(conn, run_id, phase_id)?;
+        // The keys of each parent's events, gathered in one pass.
+        let mut parents: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+        for p in &prepared {
+            parents
+                .entry((p.event.run_id.as_str(), p.event.phase_id.as_str()))
+                .or_default()
+                .insert(p.key.as_str());
+        }
+        let mut tables = parents::ParentTables::default();
+        for ((run_id, phase_id), keys) in parents {
+            let missing = parents::missing_parents(conn, run_id, phase_id)?;
+            if missing.none() {
+                continue;
+            }
+            // Parents are made only for events that will be stored: re-importing rows that are
+            // present (e.g. the legacy `unknown` rows) adds no run or phase to the database.
+            // One key (every recorder write) through a cached statement.
+            let stored: i64 = match keys.first() {
+                Some(key) if keys.len() == 1 => {
+                    with_conn!(conn, c => ev::token_estimation_v2_events
+                    .filter(ev::idempotency_key.eq(key))
+                    .count()
+                    .get_result(c))
+                }
+                _ => with_conn!(conn, c => ev::token_estimation_v2_events
+                    .filter(ev::idempotency_key.eq_any(&keys))
+                    .count()
+                    .get_result(c)),
+            }
+            .context("look up the idempotency keys of token_estimation_v2_events")?;
+            if usize::try_from(stored).unwrap_or(usize::MAX) < keys.len() {
+                parents::create_parents(conn, &mut tables, run_id, phase_id, missing)?;
+            }
         }
     }
     Ok(prepared)
@@ -387,6 +414,65 @@ fn insert_prepared(
         inserted,
         duplicates: events.len() as u64 - inserted,
     })
+}
+
+/// A row left without a key because an earlier row has the same key (the same event stored twice,
+/// e.g. by the original): both rows are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct KeyCollision {
+    /// The row left without a key.
+    pub event_id: i64,
+    /// The earlier row holding the key.
+    pub same_as: i64,
+}
+
+/// What [`fill_missing_keys`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct KeyFill {
+    /// Rows given a key of the current version.
+    pub keyed: u64,
+    /// Rows whose key another row already holds (kept, without a key).
+    pub collisions: Vec<KeyCollision>,
+}
+
+/// Gives every row without a key (legacy rows, rows the original executor wrote after adoption, keys
+/// dropped by `migrate --down` or cleared by the migration of a new key version) the key computed
+/// from its stored values, in `event_id` order. A row whose key an earlier row holds keeps no key and
+/// is reported, never deleted. Runs in the caller's transaction, if any.
+pub fn fill_missing_keys(conn: &mut DbConn) -> Result<KeyFill, StoreError> {
+    const ACTION: &str = "compute the idempotency keys of token_estimation_v2_events";
+    let rows: Vec<EventRow> = with_conn!(conn, c => ev::token_estimation_v2_events
+        .select(EventRow::as_select())
+        .filter(ev::idempotency_key.is_null())
+        .order_by(ev::event_id.asc())
+        .load(c))
+    .context(ACTION)?;
+    let mut fill = KeyFill::default();
+    for row in rows {
+        let event_id = row.event_id;
+        let key = idempotency_key(&row.into_event()?);
+        let holder: Option<i64> = with_conn!(conn, c => ev::token_estimation_v2_events
+            .select(ev::event_id)
+            .filter(ev::idempotency_key.eq(&key))
+            .first(c)
+            .optional())
+        .context(ACTION)?;
+        let stored = match holder {
+            Some(same_as) => {
+                fill.collisions.push(KeyCollision { event_id, same_as });
+                None
+            }
+            None => {
+                fill.keyed += 1;
+                Some(key)
+            }
+        };
+        with_conn!(conn, c => diesel::update(ev::token_estimation_v2_events.find(event_id))
+            .set(ev::idempotency_key.eq(&stored))
+            .execute(c))
+        .context(ACTION)?;
+    }
+    Ok(fill)
 }
 
 /// Adds the WHERE clauses of an [`EventQuery`] to a boxed statement over the events table.

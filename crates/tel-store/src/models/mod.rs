@@ -2,6 +2,7 @@
 
 pub mod escalations;
 pub mod events;
+pub mod parents;
 pub mod phases;
 pub mod runs;
 

@@ -1,36 +1,12 @@
-//! `phases`: creating a minimal phase on demand and the run_id backfill lookup (telemetry.md §2.5).
+//! `phases`: the run_id backfill lookup (telemetry.md §2.5; creation: [`super::parents`]).
 
-use diesel::dsl::{exists, select};
 use diesel::prelude::*;
 use diesel::sql_types::{Text, Timestamp as Timestamp_};
 use tel_core::Timestamp;
 
 use crate::conn::DbConn;
 use crate::error::{QueryContext as _, StoreError};
-use crate::schema::phases;
 use crate::sql_timestamp::SqlTimestamp;
-
-/// Creates phase `(run_id, phase_id)` unless it exists.
-pub(crate) fn ensure_phase(
-    conn: &mut DbConn,
-    run_id: &str,
-    phase_id: &str,
-) -> Result<(), StoreError> {
-    let action = || ["create phase ", phase_id, " of run ", run_id, " in phases"].concat();
-    let existing = phases::table
-        .filter(phases::run_id.eq(run_id))
-        .filter(phases::phase_id.eq(phase_id));
-    let present: bool =
-        crate::with_conn!(conn, c => select(exists(existing)).get_result(c)).context(&action())?;
-    if !present {
-        crate::with_conn!(conn, c => diesel::insert_into(phases::table)
-            .values((phases::run_id.eq(run_id), phases::phase_id.eq(phase_id)))
-            .on_conflict_do_nothing()
-            .execute(c))
-        .context(&action())?;
-    }
-    Ok(())
-}
 
 #[derive(QueryableByName)]
 struct RunIdRow {

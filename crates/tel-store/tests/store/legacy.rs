@@ -47,11 +47,11 @@ struct Count {
     n: i64,
 }
 
-fn sqlite(conn: &mut DbConn) -> &mut SqliteConnection {
+pub(crate) fn sqlite(conn: &mut DbConn) -> &mut SqliteConnection {
     match conn {
         DbConn::Sqlite(c) => c,
         #[cfg(feature = "postgres")]
-        DbConn::Pg(_) => unreachable!("legacy databases are SQLite files"),
+        DbConn::Pg(_) => unreachable!("these checks read SQLite files"),
     }
 }
 
@@ -80,15 +80,16 @@ fn telemetry_cells(conn: &mut DbConn) -> BTreeMap<String, Vec<Cell>> {
         .collect()
 }
 
-fn count(conn: &mut DbConn, sql: &str) -> i64 {
+pub(crate) fn count(conn: &mut DbConn, sql: &str) -> i64 {
     diesel::sql_query(sql)
         .get_result::<Count>(sqlite(conn))
         .unwrap()
         .n
 }
 
-/// Adopts the database at `path`; asserts every pre-existing cell is unchanged and every added
-/// column is NULL (or its declared default for `is_truncated_output`).
+/// Adopts the database at `path`; asserts every pre-existing cell is unchanged, every row got an
+/// idempotency key of the current version, and every other added column is NULL (or its declared
+/// default for `is_truncated_output`).
 fn adopt_and_compare(path: &Path) -> tel_store::MigrateReport {
     let url = tel_store::DatabaseUrl::SqliteFile(path.to_owned());
     let mut conn = tel_store::connect(&url, &Default::default()).unwrap();
@@ -107,7 +108,22 @@ fn adopt_and_compare(path: &Path) -> tel_store::MigrateReport {
     for (name, cells) in &before {
         assert_eq!(after.get(name), Some(cells), "column {name} changed");
     }
-    for (name, cells) in after.iter().filter(|(name, _)| !before.contains_key(*name)) {
+    let keys = &after["idempotency_key"];
+    assert!(
+        keys.iter().all(|c| c.value.starts_with("text:'v2:")),
+        "every legacy row is keyed from its stored values: {keys:?}"
+    );
+    let distinct: std::collections::BTreeSet<&str> =
+        keys.iter().map(|c| c.value.as_str()).collect();
+    assert_eq!(distinct.len(), keys.len());
+    assert_eq!(
+        report.keys.as_ref().map(|k| (k.keyed, k.collisions.len())),
+        Some((keys.len() as u64, 0))
+    );
+    for (name, cells) in after
+        .iter()
+        .filter(|(name, _)| !before.contains_key(*name) && *name != "idempotency_key")
+    {
         let expected = if name == "is_truncated_output" {
             "integer:0"
         } else {
@@ -141,7 +157,7 @@ fn adopt_and_compare(path: &Path) -> tel_store::MigrateReport {
     report
 }
 
-fn real_snapshot() -> Option<PathBuf> {
+pub(crate) fn real_snapshot() -> Option<PathBuf> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/real-data/autopack-legacy-2025-12-24.db");
     if path.exists() {

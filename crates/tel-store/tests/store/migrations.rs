@@ -79,18 +79,18 @@ fn up_down_up_yields_the_same_schema() {
     for db in empty_backends() {
         let mut conn = db.connect();
         let first = migrate(&mut conn, MigrateAction::Apply).unwrap();
-        assert_eq!(first.applied.len(), 8);
+        assert_eq!(first.applied.len(), 9);
         let up = schema_snapshot(&mut conn).unwrap();
         let down = migrate(
             &mut conn,
             MigrateAction::Down {
-                steps: 8,
+                steps: 9,
                 force: false,
             },
         )
         .unwrap();
-        assert_eq!(down.reverted.len(), 8);
-        assert_eq!(migration_state(&mut conn).unwrap().pending.len(), 8);
+        assert_eq!(down.reverted.len(), 9);
+        assert_eq!(migration_state(&mut conn).unwrap().pending.len(), 9);
         migrate(&mut conn, MigrateAction::Apply).unwrap();
         assert_eq!(schema_snapshot(&mut conn).unwrap(), up, "{}", db.url);
         let again = migrate(&mut conn, MigrateAction::Apply).unwrap();
@@ -105,9 +105,9 @@ fn status_and_dry_run_change_nothing() {
         let mut conn = db.connect();
         let before = schema_snapshot(&mut conn).unwrap();
         let status = migrate(&mut conn, MigrateAction::Status).unwrap();
-        assert_eq!(status.before.pending.len(), 8);
+        assert_eq!(status.before.pending.len(), 9);
         let dry = migrate(&mut conn, MigrateAction::DryRun).unwrap();
-        assert_eq!(dry.applied.len(), 8);
+        assert_eq!(dry.applied.len(), 9);
         assert!(
             dry.to_string()
                 .contains("would apply: 2026-01-01-000001_create_runs")
@@ -124,11 +124,11 @@ fn down_refuses_to_drop_rows_unless_forced() {
             .values(runs::id.eq("r"))
             .execute(c)
             .unwrap());
-        // Reverting the seven newer migrations touches empty tables only.
+        // Reverting the eight newer migrations touches empty tables only.
         migrate(
             &mut conn,
             MigrateAction::Down {
-                steps: 7,
+                steps: 8,
                 force: false,
             },
         )
@@ -183,13 +183,14 @@ fn up_down_up_keeps_every_row_and_refuses_to_drop_columns_holding_data() {
             migrate(conn, MigrateAction::Down { steps, force })
         };
 
-        // The newest migration's table is empty: reverting it and re-applying changes no row.
-        down(&mut conn, 1, false).unwrap();
+        // The two newest drop nothing (recomputed keys, an empty table): reverting them and
+        // re-applying changes no row.
+        down(&mut conn, 2, false).unwrap();
         migrate(&mut conn, MigrateAction::Apply).unwrap();
         assert_eq!(db.events(), before, "{}", db.url);
 
         // The next one drops columns that hold values: refused, nothing changed.
-        let refused = down(&mut conn, 2, false).unwrap_err().to_string();
+        let refused = down(&mut conn, 3, false).unwrap_err().to_string();
         assert!(
             refused.contains("add_tel_columns")
                 && refused.contains("3 rows")
@@ -200,7 +201,7 @@ fn up_down_up_keeps_every_row_and_refuses_to_drop_columns_holding_data() {
         assert_eq!(db.events(), before, "{}", db.url);
 
         // Forced: the dropped columns come back empty, every other value is kept.
-        down(&mut conn, 3, true).unwrap();
+        down(&mut conn, 4, true).unwrap();
         migrate(&mut conn, MigrateAction::Apply).unwrap();
         let mut expected = before.clone();
         for e in &mut expected {
