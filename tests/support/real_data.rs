@@ -2,14 +2,17 @@
 
 use std::path::PathBuf;
 
-/// `../shared/real-data` beside the workspace, or `None` after printing the skip line when it is absent
-/// (CI has it; a clone on its own does not).
+#[path = "skip.rs"]
+mod skip;
+
+/// `../shared/real-data` beside the workspace, or `None` after the skip line when it is absent (a clone on
+/// its own); under CI, where it is always present, its absence fails the test.
 pub fn real_data() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/real-data");
     if dir.is_dir() {
         Some(dir)
     } else {
-        println!("skipped: real data not found");
+        skip::missing("the real data", "../shared/real-data beside the workspace");
         None
     }
 }

@@ -28,10 +28,14 @@ mod export_import_replay;
 mod generate;
 #[path = "cli/hostile_input.rs"]
 mod hostile_input;
+#[path = "cli/operator.rs"]
+mod operator;
 #[path = "cli/reliability.rs"]
 mod reliability;
 #[path = "cli/security.rs"]
 mod security;
 
+#[path = "../../../tests/support/postgres.rs"]
+mod postgres;
 #[path = "../../../tests/support/real_data.rs"]
 mod real_data;

@@ -13,6 +13,7 @@ use tel_replay::export::{ExportFormat, ExportWriter, export_header};
 use tel_store::{DbConn, EventOrder, EventQuery, count_matching_events, for_each_event};
 
 use crate::cli::{DbArgs, GlobalArgs};
+use crate::cmd::db::require_migrated;
 use crate::cmd::filters::EventFilterArgs;
 use crate::cmd::progress;
 
@@ -52,6 +53,7 @@ pub struct ExportArgs {
 /// Runs `tel export`.
 pub fn run(args: &ExportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let (url, mut conn) = args.db.open()?;
+    require_migrated(&mut conn, &url)?;
     let query = args.filters.query(EventOrder::Descending);
     let format = match args.format {
         FormatArg::Ndjson => ExportFormat::Ndjson,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 use tel_store::{MigrateAction, migrate};
 
-use crate::cli::DbArgs;
+use crate::cli::{DbArgs, GlobalArgs};
 
 /// `--help` examples.
 pub const EXAMPLES: &str = "Examples:
@@ -38,8 +38,9 @@ pub struct MigrateArgs {
     json: bool,
 }
 
-/// Runs `tel migrate`.
-pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
+/// Runs `tel migrate`; with `--quiet`, applying or reverting prints nothing (errors still go to stderr),
+/// while `--status`, `--dry-run` and `--json` are the data asked for and still print.
+pub fn run(args: &MigrateArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let action = match (args.status, args.dry_run, args.down) {
         (true, _, _) => MigrateAction::Status,
         (_, true, _) => MigrateAction::DryRun,
@@ -50,7 +51,11 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         _ => MigrateAction::Apply,
     };
     let (url, mut conn) = args.db.open()?;
+    let asked_for_output = matches!(action, MigrateAction::Status | MigrateAction::DryRun);
     let report = migrate(&mut conn, action)?;
+    if global.quiet && !asked_for_output && !args.json {
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.json {
         let mut value = serde_json::to_value(&report)?;
         value["database"] = url.to_string().into();

@@ -25,6 +25,7 @@ use tel_replay::workspace_dir::DirectoryWorkspace;
 use tel_store::{EventOrder, EventQuery, count_events, for_each_event};
 
 use crate::cli::{DbArgs, GlobalArgs};
+use crate::cmd::db::require_migrated;
 use crate::cmd::filters::EventFilterArgs;
 use crate::cmd::progress;
 
@@ -165,6 +166,7 @@ fn legacy_from_db(
     quiet: bool,
 ) -> anyhow::Result<()> {
     let (url, mut conn) = db.open()?;
+    require_migrated(&mut conn, &url)?;
     // The original read every row, unfiltered, by timestamp then event_id descending.
     let query = EventQuery {
         order: EventOrder::Descending,

@@ -47,7 +47,8 @@ pub struct ReportArgs {
     /// Also write the self-contained HTML report (inline SVG plots) to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Exit with code 1 when tuning is needed (a Tier 1 target fails).
+    /// Exit 0 within targets, 1 when tuning is needed (a Tier 1 target fails), 3 when there is no data to
+    /// judge (no eligible event).
     #[arg(long)]
     pub check: bool,
 }
@@ -80,11 +81,22 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         human(&report, &source)
     };
     std::io::stdout().write_all(text.as_bytes())?;
-    Ok(if args.check && report.decision.tuning_needed {
-        ExitCode::from(1)
+    Ok(if args.check {
+        check_exit_code(&report)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `--check`: 0 within targets, 1 tuning needed, 3 no data to judge (2 stays clap's usage error).
+fn check_exit_code(report: &Report) -> ExitCode {
+    if report.decision.no_data {
+        ExitCode::from(3)
+    } else if report.decision.tuning_needed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Writes the HTML report to `path`.
@@ -93,8 +105,11 @@ pub fn write_html(report: &Report, source: &str, path: &std::path::Path) -> anyh
         .with_context(|| format!("cannot write the HTML report {}", path.display()))
 }
 
-fn headline(report: &Report) -> &'static str {
-    if report.decision.tuning_needed {
+/// The decision in words.
+pub fn headline(report: &Report) -> &'static str {
+    if report.decision.no_data {
+        "NO DATA TO JUDGE"
+    } else if report.decision.tuning_needed {
         "TUNING NEEDED"
     } else {
         "within targets"

@@ -282,10 +282,7 @@ struct PgDatabase {
 
 impl PgDatabase {
     fn create() -> Option<Self> {
-        let Ok(admin) = std::env::var("TEL_TEST_PG_URL") else {
-            eprintln!("PostgreSQL tests skipped: TEL_TEST_PG_URL not set");
-            return None;
-        };
+        let admin = crate::postgres::admin_url()?;
         let name = format!("tel_cli_{}", std::process::id());
         let mut conn = PgConnection::establish(&admin).expect("TEL_TEST_PG_URL connects");
         conn.batch_execute(&["DROP DATABASE IF EXISTS ", &name].concat())

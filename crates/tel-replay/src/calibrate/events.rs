@@ -164,14 +164,15 @@ impl Prepared {
         let complexity = event.complexity.as_str();
         let stratum = stratum_of(&estimate.category, complexity);
         match estimator.overhead_terms(&input.as_input(), &EmptyWorkspace) {
-            Some(terms) => {
-                self.observations
-                    .push(observation(&terms, stratum.clone(), complexity, outcome))
-            }
+            Some(terms) => self
+                .observations
+                .push(observation(&terms, stratum, complexity, outcome)),
             None => self.skipped.other_model += 1,
         }
+        // Simulation reports by the stored category, normalised as replay, report and coverage do
+        // (`docs/low`); the fit above groups by the estimator's effective category, the overhead table's key.
         self.sim_events.push(SimEvent {
-            stratum,
+            stratum: stratum_of(&event.category, complexity),
             predicted: estimate.estimated_tokens,
             outcome,
         });
