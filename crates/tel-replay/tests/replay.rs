@@ -43,5 +43,7 @@ mod hostile_regressions;
 #[path = "../../../tests/support/fuzz.rs"]
 mod fuzz;
 
+#[path = "../../../tests/support/chromium.rs"]
+mod chromium;
 #[path = "../../../tests/support/real_data.rs"]
 mod real_data;

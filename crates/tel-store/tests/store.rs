@@ -20,3 +20,7 @@ mod spool;
 
 #[path = "../../../tests/support/fuzz.rs"]
 mod fuzz;
+#[path = "../../../tests/support/postgres.rs"]
+mod postgres;
+#[path = "../../../tests/support/real_data.rs"]
+mod real_data;

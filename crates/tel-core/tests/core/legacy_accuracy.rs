@@ -39,13 +39,7 @@ impl Row {
 
 /// The snapshot's rows in event_id order, or `None` (after printing the skip notice) without data or sqlite3.
 fn legacy_rows() -> Option<Vec<Row>> {
-    let db = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/real-data")
-        .join(SNAPSHOT);
-    if !db.is_file() {
-        eprintln!("skipped: real data not found");
-        return None;
-    }
+    let db = crate::real_data::real_data()?.join(SNAPSHOT);
     let query = "SELECT event_id, predicted_output_tokens AS p, actual_output_tokens AS a, truncated, stop_reason, \
                  printf('%!.17g', smape_percent) AS smape, printf('%!.17g', waste_ratio) AS waste, underestimated \
                  FROM token_estimation_v2_events ORDER BY event_id";
@@ -58,7 +52,10 @@ fn legacy_rows() -> Option<Vec<Row>> {
     {
         Ok(output) if output.status.success() => output,
         _ => {
-            eprintln!("skipped: real data not found (sqlite3 unavailable or failed)");
+            crate::skip::missing(
+                "sqlite3 (or it failed on the snapshot)",
+                "apt-get install sqlite3",
+            );
             return None;
         }
     };

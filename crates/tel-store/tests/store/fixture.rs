@@ -12,9 +12,6 @@ use tel_store::{
 };
 use tempfile::TempDir;
 
-/// The variable naming an administrative PostgreSQL URL for tests.
-const PG_VAR: &str = "TEL_TEST_PG_URL";
-
 /// A database for one test; dropped (PostgreSQL) or deleted (SQLite) afterwards.
 pub struct TestDb {
     pub url: DatabaseUrl,
@@ -35,10 +32,7 @@ impl TestDb {
 
     /// A fresh, unmigrated PostgreSQL database, or `None` when `TEL_TEST_PG_URL` is unset.
     pub fn empty_postgres() -> Option<Self> {
-        let Ok(admin) = std::env::var(PG_VAR) else {
-            eprintln!("PostgreSQL tests skipped: TEL_TEST_PG_URL not set");
-            return None;
-        };
+        let admin = crate::postgres::admin_url()?;
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let name = format!(
             "tel_test_{}_{}",

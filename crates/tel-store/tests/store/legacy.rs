@@ -141,14 +141,7 @@ fn adopt_and_compare(path: &Path) -> tel_store::MigrateReport {
 }
 
 fn real_snapshot() -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/real-data/autopack-legacy-2025-12-24.db");
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("skipped: real data not found");
-        None
-    }
+    Some(crate::real_data::real_data()?.join("autopack-legacy-2025-12-24.db"))
 }
 
 /// Every table of the snapshot except the telemetry table, with its row-count query.
