@@ -1,9 +1,7 @@
 //! Headless Chromium for the HTML report's browser test, through `#[path]` like the other prerequisites.
+//! Needs `tests/support/skip.rs` included beside it as `mod skip` (one copy per test binary).
 
 use std::path::PathBuf;
-
-#[path = "skip.rs"]
-mod skip;
 
 /// The Chromium binary (`/usr/bin/chromium` or `/usr/bin/chromium-browser`), or `None` after the skip line;
 /// under CI, which installs it, its absence fails the test.
@@ -13,7 +11,7 @@ pub fn chromium() -> Option<PathBuf> {
         .map(PathBuf::from)
         .find(|path| path.exists());
     if found.is_none() {
-        skip::missing("Chromium", "apt-get install chromium");
+        crate::skip::missing("Chromium", "apt-get install chromium");
     }
     found
 }

@@ -1,9 +1,7 @@
 //! Where the original's real data lives for tests, shared by the crates' test binaries through `#[path]`.
+//! Needs `tests/support/skip.rs` included beside it as `mod skip` (one copy per test binary).
 
 use std::path::PathBuf;
-
-#[path = "skip.rs"]
-mod skip;
 
 /// `../shared/real-data` beside the workspace, or `None` after the skip line when it is absent (a clone on
 /// its own); under CI, where it is always present, its absence fails the test.
@@ -12,7 +10,7 @@ pub fn real_data() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        skip::missing("the real data", "../shared/real-data beside the workspace");
+        crate::skip::missing("the real data", "../shared/real-data beside the workspace");
         None
     }
 }

@@ -349,6 +349,53 @@ mod tests {
         );
     }
 
+    /// The sections code comments cite as `FORMATS.md F<n>`, e.g. `F2.3`.
+    fn cited_format_sections(text: &str) -> Vec<String> {
+        text.match_indices("FORMATS.md F")
+            .map(|(at, needle)| {
+                text[at + needle.len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_digit() || *c == '.')
+                    .collect::<String>()
+                    .trim_end_matches('.')
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn code_cites_the_repositorys_formats_doc_and_its_sections_exist() {
+        let formats = std::fs::read_to_string(workspace_root().join("docs/FORMATS.md")).unwrap();
+        let headings: Vec<&str> = formats
+            .lines()
+            .filter_map(|l| l.trim_start_matches('#').strip_prefix(" F"))
+            .filter_map(|l| l.split_once(". ").or_else(|| l.split_once(' ')))
+            .map(|(number, _)| number.trim_end_matches('.'))
+            .collect();
+        assert!(
+            headings.contains(&"2.3"),
+            "FORMATS.md headings: {headings:?}"
+        );
+        // The original's spec is not in the repository: code cites docs/FORMATS.md, which describes it.
+        let external = ["telemetry", ".md"].concat();
+        let mut offenders = Vec::new();
+        for path in rust_files() {
+            let text = std::fs::read_to_string(&path).unwrap();
+            if text.contains(&external) {
+                offenders.push(format!("{}: cites {external}", relative(&path)));
+            }
+            for section in cited_format_sections(&text) {
+                if !headings.contains(&section.as_str()) {
+                    offenders.push(format!(
+                        "{}: FORMATS.md F{section} does not exist",
+                        relative(&path)
+                    ));
+                }
+            }
+        }
+        assert!(offenders.is_empty(), "{offenders:#?}");
+    }
+
     #[test]
     fn no_unsafe_code_in_the_workspace() {
         let needle = ["unsafe", " {"].concat();

@@ -39,3 +39,5 @@ mod security;
 mod postgres;
 #[path = "../../../tests/support/real_data.rs"]
 mod real_data;
+#[path = "../../../tests/support/skip.rs"]
+mod skip;

@@ -47,3 +47,5 @@ mod fuzz;
 mod chromium;
 #[path = "../../../tests/support/real_data.rs"]
 mod real_data;
+#[path = "../../../tests/support/skip.rs"]
+mod skip;

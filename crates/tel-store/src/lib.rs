@@ -3,7 +3,7 @@
 //! - [`connect`] opens a [`DatabaseUrl`] (resolved by [`resolve_database_url`]);
 //! - [`migrate`] applies, inspects or reverts the embedded migrations and adopts legacy databases;
 //! - [`models`] holds one module per table with its queries (insert, stream, count, delete, prune);
-//! - [`Recorder`] is the fail-safe writer of telemetry.md §2 that spools what it cannot store.
+//! - [`Recorder`] is the fail-safe writer of FORMATS.md F2 that spools what it cannot store.
 
 mod checkpoint;
 mod conn;

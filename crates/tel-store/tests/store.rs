@@ -24,3 +24,5 @@ mod fuzz;
 mod postgres;
 #[path = "../../../tests/support/real_data.rs"]
 mod real_data;
+#[path = "../../../tests/support/skip.rs"]
+mod skip;

@@ -26,7 +26,7 @@ pub const EXAMPLES: &str = "Examples:
 /// Output format of `tel export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
-    /// One JSON object per line (telemetry.md §6).
+    /// One JSON object per line (FORMATS.md F5).
     Ndjson,
     /// RFC 4180 CSV with a header row.
     Csv,

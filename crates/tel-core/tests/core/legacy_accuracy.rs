@@ -1,7 +1,6 @@
 //! analysis.md B11 ("stored predictions" column) and the writer's bit-exactness, checked against the real
 //! legacy snapshot, read at test time with the `sqlite3` command-line tool (skipped when either is missing).
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use serde::Deserialize;
@@ -127,7 +126,7 @@ fn b11_stored_predictions_on_legacy_snapshot() {
 #[test]
 fn writer_metrics_match_stored_values_bit_for_bit() {
     let Some(rows) = legacy_rows() else { return };
-    // Row 1 is a manual test row with hand-written metrics (telemetry.md §5.9); every other row was written by the writer.
+    // Row 1 is a manual test row with hand-written metrics (FORMATS.md F4); every other row was written by the writer.
     for row in rows.iter().filter(|r| r.event_id != 1) {
         let parse = |text: &Option<String>| {
             text.as_deref()

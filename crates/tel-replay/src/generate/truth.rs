@@ -82,7 +82,7 @@ pub struct GroundTruth {
     pub tail_factor_max: f64,
 }
 
-/// The smallest true need a phase gets: the writer drops events below 50 tokens (telemetry.md §2.2).
+/// The smallest true need a phase gets: the writer drops events below 50 tokens (FORMATS.md F2.2).
 pub const MIN_ACTUAL: i64 = ValidityGuard::LEGACY_MIN_ACTUAL_OUTPUT_TOKENS;
 
 impl GroundTruth {

@@ -1,7 +1,5 @@
 //! Budget-policy simulation: hand-computed fixtures pin the B9 arithmetic, including the unknown rule.
 
-use std::path::PathBuf;
-
 use tel_core::accuracy::PinballTau;
 use tel_core::estimator::{Estimator, Profile};
 use tel_replay::calibrate::events::read_source;

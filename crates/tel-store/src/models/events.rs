@@ -25,7 +25,7 @@ pub struct InsertOptions {
     /// Create a minimal `runs` / `phases` row when the event's parents are missing (foreign keys are
     /// enforced). Fails on legacy tables whose extra NOT NULL columns have no default.
     pub ensure_parents: bool,
-    /// Apply the run_id backfill of telemetry.md §2.5 to events whose run id is empty or `unknown`,
+    /// Apply the run_id backfill of FORMATS.md F2.5 to events whose run id is empty or `unknown`,
     /// flagging them `run_id_inferred`.
     pub backfill_run_id: bool,
 }

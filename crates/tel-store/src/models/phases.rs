@@ -1,4 +1,4 @@
-//! `phases`: creating a minimal phase on demand and the run_id backfill lookup (telemetry.md §2.5).
+//! `phases`: creating a minimal phase on demand and the run_id backfill lookup (FORMATS.md F2.5).
 
 use diesel::dsl::{exists, select};
 use diesel::prelude::*;

@@ -120,7 +120,7 @@ pub fn empty_backends() -> Vec<TestDb> {
     dbs
 }
 
-/// The common arguments of telemetry.md §4 with the given per-test values.
+/// The common arguments of FORMATS.md F3 with the given per-test values.
 pub fn draft(
     complexity: Complexity,
     deliverables: &[&str],

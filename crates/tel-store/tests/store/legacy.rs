@@ -1,5 +1,5 @@
 //! Legacy adoption: the real 2025-12-24 snapshot and synthetic databases at every stage of the
-//! original's schema history (telemetry.md §5.2/§5.3/§5.8) keep every row and value exactly.
+//! original's schema history (FORMATS.md F4) keep every row and value exactly.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
