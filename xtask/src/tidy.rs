@@ -360,6 +360,7 @@ mod tests {
                     .trim_end_matches('.')
                     .to_owned()
             })
+            .filter(|section| !section.is_empty())
             .collect()
     }
 
