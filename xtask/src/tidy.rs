@@ -349,48 +349,71 @@ mod tests {
         );
     }
 
-    /// The sections code comments cite as `FORMATS.md F<n>`, e.g. `F2.3`.
-    fn cited_format_sections(text: &str) -> Vec<String> {
-        text.match_indices("FORMATS.md F")
-            .map(|(at, needle)| {
-                text[at + needle.len()..]
+    /// The section id at the start of `text`: `F2.3`, `B11`, `A2.6`, `Part B`, `C` (a trailing `.` dropped).
+    fn section_id(text: &str) -> String {
+        let token = |t: &str| -> String {
+            t.chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
+                .collect::<String>()
+                .trim_end_matches('.')
+                .to_owned()
+        };
+        let first = token(text);
+        match text.strip_prefix("Part ") {
+            Some(rest) => format!("Part {}", token(rest)),
+            None => first,
+        }
+    }
+
+    /// The sections of `doc` (e.g. `METRICS.md`) that `text` cites as `<doc> <section>`.
+    fn cited_sections(text: &str, doc: &str) -> Vec<String> {
+        let needle = format!("{doc} ");
+        text.match_indices(&needle)
+            .map(|(at, _)| section_id(&text[at + needle.len()..]))
+            .filter(|section| {
+                section
                     .chars()
-                    .take_while(|c| c.is_ascii_digit() || *c == '.')
-                    .collect::<String>()
-                    .trim_end_matches('.')
-                    .to_owned()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_uppercase())
             })
-            .filter(|section| !section.is_empty())
             .collect()
     }
 
     #[test]
-    fn code_cites_the_repositorys_formats_doc_and_its_sections_exist() {
-        let formats = std::fs::read_to_string(workspace_root().join("docs/FORMATS.md")).unwrap();
-        let headings: Vec<&str> = formats
-            .lines()
-            .filter_map(|l| l.trim_start_matches('#').strip_prefix(" F"))
-            .filter_map(|l| l.split_once(". ").or_else(|| l.split_once(' ')))
-            .map(|(number, _)| number.trim_end_matches('.'))
-            .collect();
-        assert!(
-            headings.contains(&"2.3"),
-            "FORMATS.md headings: {headings:?}"
-        );
-        // The original's spec is not in the repository: code cites docs/FORMATS.md, which describes it.
-        let external = ["telemetry", ".md"].concat();
+    fn code_cites_the_repositorys_docs_not_the_external_spec_and_cited_sections_exist() {
         let mut offenders = Vec::new();
+        // The original's spec files are not in the repository: code cites the docs that describe them.
+        let external = [["telemetry", ".md"].concat(), ["analysis", ".md"].concat()];
+        let docs: Vec<(&str, Vec<String>)> = ["FORMATS.md", "METRICS.md"]
+            .into_iter()
+            .map(|doc| {
+                let text =
+                    std::fs::read_to_string(workspace_root().join("docs").join(doc)).unwrap();
+                let headings = text
+                    .lines()
+                    .filter(|l| l.starts_with('#'))
+                    .map(|l| section_id(l.trim_start_matches('#').trim_start()))
+                    .collect();
+                (doc, headings)
+            })
+            .collect();
+        assert!(docs[0].1.contains(&"F2.3".to_owned()), "{:?}", docs[0].1);
+        assert!(docs[1].1.contains(&"Part B".to_owned()), "{:?}", docs[1].1);
         for path in rust_files() {
             let text = std::fs::read_to_string(&path).unwrap();
-            if text.contains(&external) {
-                offenders.push(format!("{}: cites {external}", relative(&path)));
+            for spec in &external {
+                if text.contains(spec.as_str()) {
+                    offenders.push(format!("{}: cites {spec}", relative(&path)));
+                }
             }
-            for section in cited_format_sections(&text) {
-                if !headings.contains(&section.as_str()) {
-                    offenders.push(format!(
-                        "{}: FORMATS.md F{section} does not exist",
-                        relative(&path)
-                    ));
+            for (doc, headings) in &docs {
+                for section in cited_sections(&text, doc) {
+                    if !headings.contains(&section) {
+                        offenders.push(format!(
+                            "{}: {doc} {section} does not exist",
+                            relative(&path)
+                        ));
+                    }
                 }
             }
         }

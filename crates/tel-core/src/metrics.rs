@@ -1,5 +1,5 @@
 //! Per-event writer metrics (FORMATS.md F2.3), the writer's validity guard (F2.2) and the named
-//! error formulas of analysis.md A1 (S-W, S-R, S-T, E-V1), each bit-exact where the original used it.
+//! error formulas of METRICS.md A1 (S-W, S-R, S-T, E-V1), each bit-exact where the original used it.
 
 use serde::{Deserialize, Serialize};
 

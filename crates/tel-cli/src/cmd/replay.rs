@@ -46,7 +46,7 @@ const DEFAULT_PROFILE: &str = "v2-head";
 pub struct ReplayArgs {
     #[command(flatten)]
     db: DbArgs,
-    /// Reproduce the original replay tool's output byte for byte (analysis.md A2); no filters.
+    /// Reproduce the original replay tool's output byte for byte (METRICS.md A2); no filters.
     #[arg(long, conflicts_with_all = [
         "coefficients", "include_truncated", "json", "csv",
         "run_id", "category", "complexity", "model", "since", "until", "success_only",
@@ -243,7 +243,7 @@ fn predictors(
     Ok(predictors)
 }
 
-/// The default replay (analysis.md Part B): accuracy per estimator, overall and per stratum.
+/// The default replay (METRICS.md Part B): accuracy per estimator, overall and per stratum.
 fn censoring_aware(
     args: &ReplayArgs,
     workspace: Rc<dyn Workspace>,

@@ -1,4 +1,4 @@
-//! analysis.md B11 ("stored predictions" column) and the writer's bit-exactness, checked against the real
+//! METRICS.md B11 ("stored predictions" column) and the writer's bit-exactness, checked against the real
 //! legacy snapshot, read at test time with the `sqlite3` command-line tool (skipped when either is missing).
 
 use std::process::Command;

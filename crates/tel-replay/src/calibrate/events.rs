@@ -15,7 +15,7 @@ use crate::simulate::SimEvent;
 /// Why an event was not used, counted in every report.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Skipped {
-    /// Excluded by analysis.md B1 (no usage, input+output totals, no prediction, actual below the guard).
+    /// Excluded by METRICS.md B1 (no usage, input+output totals, no prediction, actual below the guard).
     pub ineligible: usize,
     /// Eligible, but neither stop reason nor ceiling says whether it was truncated (B2).
     pub truncation_unknown: usize,

@@ -76,7 +76,7 @@ pub enum Outcome {
         /// Output tokens.
         actual: i64,
     },
-    /// The call was truncated at `ceiling`: the true need is at least `ceiling` (analysis.md B3, B6).
+    /// The call was truncated at `ceiling`: the true need is at least `ceiling` (METRICS.md B3, B6).
     Censored {
         /// Output tokens reported (a lower bound).
         observed: i64,
@@ -86,7 +86,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The outcome of a stored event under analysis.md B6: truncated events are censored at
+    /// The outcome of a stored event under METRICS.md B6: truncated events are censored at
     /// `actual_max_tokens` when recorded, else at the observed count.
     pub fn from_event(actual: i64, truncated: bool, actual_max_tokens: Option<i64>) -> Self {
         if truncated {

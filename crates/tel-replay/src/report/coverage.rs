@@ -1,7 +1,7 @@
 //! Sample-collection readiness: clean samples per category × complexity × deliverable bucket against the
 //! Phase-3 plan (buckets `1-3`, `4-7`, `8-15`, `16+`; a total of 30-50 samples).
 //!
-//! A clean sample is an eligible event (analysis.md B1) that was not truncated: its actual is the true need.
+//! A clean sample is an eligible event (METRICS.md B1) that was not truncated: its actual is the true need.
 
 use std::collections::{BTreeMap, BTreeSet};
 

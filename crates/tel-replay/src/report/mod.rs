@@ -3,7 +3,7 @@
 //! [`ReportBuilder`] takes events one at a time (the caller streams them from the store) and
 //! [`ReportBuilder::finish`] produces a [`Report`]: Tier 1 risk against targets, Tier 2 cost,
 //! diagnostics on non-truncated events, truncated events as lower bounds with the triage of
-//! analysis.md A7, stratification, and the tuning decision. All aggregates come from tel-core
+//! METRICS.md A7, stratification, and the tuning decision. All aggregates come from tel-core
 //! ([`AccuracyAccumulator`], [`tel_core::stats`]); this module only routes events and assembles.
 
 pub mod coverage;
@@ -157,7 +157,7 @@ pub struct Diagnostics {
     pub actual_median: Option<f64>,
 }
 
-/// One triage segment of truncated events (analysis.md A7).
+/// One triage segment of truncated events (METRICS.md A7).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Segment {
     /// E.g. `category=docs`, `cat=docs,complexity=low`, `complexity=high,deliv=16+`.

@@ -233,7 +233,7 @@ fn v2_head_budgets_on_legacy_snapshot_match_b11() {
         .map(|i| i.select_budget(&estimator))
         .collect();
     let all = simulate(&source.prepared.sim_events, &budgets, tau(0.95)).overall;
-    // analysis.md B11: would_truncate 1 (event 22, b′ = 4680 < a = 5617), safe 13, unknown 14 ⇒ [3.6%, 53.6%].
+    // METRICS.md B11: would_truncate 1 (event 22, b′ = 4680 < a = 5617), safe 13, unknown 14 ⇒ [3.6%, 53.6%].
     assert_eq!(
         (all.n, all.would_truncate, all.safe, all.unknown),
         (28, 1, 13, 14)
