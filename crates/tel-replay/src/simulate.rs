@@ -27,7 +27,7 @@ pub struct SimEvent {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "rule", content = "value")]
 pub enum Policy {
-    /// `select_budget` of an estimator profile (estimator-v2.md §10), computed by the caller.
+    /// `select_budget` of an estimator profile (ESTIMATOR.md §10), computed by the caller.
     SelectBudget(String),
     /// `b′ = trunc(p × x)`.
     Buffer(f64),

@@ -1,4 +1,4 @@
-//! Conformance of the estimator with estimator-v2.md §11-§14 and METRICS.md A2.6, as data tables.
+//! Conformance of the estimator with ESTIMATOR.md §11-§13 and METRICS.md A2.6, as data tables.
 
 use proptest::prelude::*;
 use serde_json::{Value, json};

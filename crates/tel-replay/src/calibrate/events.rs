@@ -66,7 +66,7 @@ impl EventInput {
         }
     }
 
-    /// `select_budget` of `estimator`'s own estimate (estimator-v2.md §10).
+    /// `select_budget` of `estimator`'s own estimate (ESTIMATOR.md §10).
     pub fn select_budget(&self, estimator: &Estimator) -> i64 {
         let estimate = estimator.estimate(&self.as_input(), &EmptyWorkspace);
         estimator.select_budget(&estimate, &self.complexity)

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use tel_core::{EventView, StopReasonKind, UsageKind};
 
-/// The estimator's safety margin of every builtin profile (estimator-v2.md §9.3).
+/// The estimator's safety margin of every builtin profile (ESTIMATOR.md §9.3).
 pub const SAFETY_MARGIN: f64 = 1.3;
 
 /// A calibration stratum: normalised category and complexity.
@@ -43,7 +43,7 @@ impl fmt::Display for Stratum {
 }
 
 /// One deliverable as the price table sees it: its price kind and, for modified files, the
-/// file-complexity multiplier applied to the price (estimator-v2.md §5-6).
+/// file-complexity multiplier applied to the price (ESTIMATOR.md §5-6).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PricedDeliverable {
     /// Price kind, a key of [`OverheadModel::prices`] (e.g. `new_file_backend`).
