@@ -132,9 +132,10 @@ fn first_run_summary(
     }
     out.push_str(&format!("\n{headline}\n"));
     let mut worst: Vec<&StratumRow> = report.strata.iter().collect();
+    // Most truncated events first (a one-event stratum at 100 % says little), then the higher rate.
     worst.sort_by(|a, b| {
         let pct = |row: &StratumRow| row.truncation_pct.unwrap_or(0.0);
-        pct(b).total_cmp(&pct(a)).then(b.events.cmp(&a.events))
+        (b.truncation.count.cmp(&a.truncation.count)).then(pct(b).total_cmp(&pct(a)))
     });
     let mut strata = format::table(
         [
