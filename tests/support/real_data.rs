@@ -1,10 +1,10 @@
 //! Where the original's real data lives for tests, shared by the crates' test binaries through `#[path]`.
+//! Needs `tests/support/skip.rs` included beside it as `mod skip` (one copy per test binary).
 
 use std::path::PathBuf;
 
-/// `../shared/real-data` beside the workspace, or `None` after printing the skip line when it is absent
-/// (CI has it; a clone on its own does not). Under CI (the `CI` variable set) its absence fails the
-/// test instead: a skipped real-data test there would pass without testing anything.
+/// `../shared/real-data` beside the workspace, or `None` after the skip line when it is absent (a clone on
+/// its own); under CI, where it is always present, its absence fails the test.
 pub fn real_data() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/real-data");
     if dir.is_dir() {
@@ -15,7 +15,7 @@ pub fn real_data() -> Option<PathBuf> {
             dir.display()
         )
     } else {
-        println!("skipped: real data not found at {}", dir.display());
+        crate::skip::missing("the real data", "../shared/real-data beside the workspace");
         None
     }
 }

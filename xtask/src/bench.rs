@@ -54,12 +54,15 @@ pub fn run(root: &Path, args: &BenchArgs) -> anyhow::Result<()> {
     require_tools()?;
     let workdir = root.join("target/tel-bench");
     fs::create_dir_all(&workdir).with_context(|| format!("cannot create {}", workdir.display()))?;
-    eprintln!("bench: building release tel and the recorder latency example");
+    // The `profiling` profile: release code generation with line tables, so a slow run can be profiled
+    // with the very binary that was timed (the installed release build carries no debug info).
+    eprintln!("bench: building tel (profiling profile) and the recorder latency example");
     cargo_release(
         root,
         &[
             "build",
-            "--release",
+            "--profile",
+            "profiling",
             "--quiet",
             "-p",
             "tel-cli",
@@ -71,7 +74,7 @@ pub fn run(root: &Path, args: &BenchArgs) -> anyhow::Result<()> {
             "recorder_latency",
         ],
     )?;
-    let tel = root.join("target/release/tel");
+    let tel = root.join("target/profiling/tel");
     let bench = Bench {
         tel: tel.clone(),
         dir: workdir.clone(),
@@ -84,7 +87,7 @@ pub fn run(root: &Path, args: &BenchArgs) -> anyhow::Result<()> {
         comparisons.extend(bench.at(n)?);
     }
     let recorder =
-        bench.recorder_latency(&root.join("target/release/examples/recorder_latency"))?;
+        bench.recorder_latency(&root.join("target/profiling/examples/recorder_latency"))?;
     let command = command_line(args);
     let report = Report {
         machine: Machine::current(load_before),

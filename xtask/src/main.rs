@@ -22,7 +22,8 @@ struct Xtask {
 
 #[derive(Debug, Subcommand)]
 enum Task {
-    /// Run the whole test suite (what CI runs), against a throwaway PostgreSQL when one can be started.
+    /// Run the whole test suite and the goldens (what CI runs), against a throwaway PostgreSQL when one can be
+    /// started (required when `CI` is set).
     Test {
         /// Skip PostgreSQL: run the suite without `TEL_TEST_PG_URL`.
         #[arg(long)]
@@ -90,7 +91,8 @@ fn run(xtask: Xtask) -> anyhow::Result<()> {
     }
 }
 
-/// Runs the suite; with PostgreSQL available, against a fresh cluster that is removed even when tests fail.
+/// Runs the suite and the goldens; with PostgreSQL available, against a fresh cluster that is removed even
+/// when tests fail. Under CI (`CI` set) PostgreSQL is required, as the tests themselves require it there.
 fn test(no_pg: bool) -> anyhow::Result<()> {
     // `--all-targets` leaves out doctests, so they run in a step of their own, first: the suite's
     // closing summary is then the main run's, not a doc run of a crate without doctests.
@@ -104,8 +106,9 @@ fn test(no_pg: bool) -> anyhow::Result<()> {
         pg::unavailable_reason()
     };
     if let Some(reason) = reason {
-        eprintln!("PostgreSQL tests skipped: {reason}");
-        return SUITE.iter().try_for_each(|args| cargo(args));
+        skip_unless_ci("PostgreSQL tests", &reason)?;
+        SUITE.iter().try_for_each(|args| cargo(args))?;
+        return regress::run(&workspace_root(), false);
     }
     let cluster = pg::ClusterGuard(pg::Cluster::locate(&workspace_root())?);
     // A cluster left by a killed run would be reused with its old data: start clean.
@@ -116,8 +119,19 @@ fn test(no_pg: bool) -> anyhow::Result<()> {
     SUITE
         .iter()
         .try_for_each(|args| cargo_with_env(args, &[(pg::URL_VAR, &url)]))?;
+    regress::run(&workspace_root(), false)?;
     // Stops and restarts a server of its own, so it runs after the suite, not beside it.
     reliability::run(&workspace_root())
+}
+
+/// A check that cannot run here (`what`, because `reason`): skipped with a line on a developer's machine,
+/// an error under CI (`CI` set), which provides PostgreSQL, the real data and Chromium.
+pub fn skip_unless_ci(what: &str, reason: &str) -> anyhow::Result<()> {
+    if std::env::var_os("CI").is_some() {
+        bail!("{what} cannot run ({reason}) and CI is set: CI must run them, not skip them");
+    }
+    eprintln!("{what} skipped: {reason}");
+    Ok(())
 }
 
 /// Runs `cargo <args>` from the workspace root and fails when it fails.

@@ -9,6 +9,14 @@ use crate::cmd::report::ReportArgs;
 /// tel — LLM output-token estimation telemetry for operators.
 #[derive(Debug, Parser)]
 #[command(name = "tel", version, about, propagate_version = true)]
+// `--database-url` before the subcommand (`tel --database-url X status`), as diesel_cli and cargo take
+// their global options: clap does not propagate a global argument to a subcommand that defines the same
+// id, so the database commands keep their own `DbArgs` definition and receive the value given here.
+#[command(arg(clap::Arg::new("database_url")
+    .long("database-url")
+    .value_name("URL")
+    .global(true)
+    .help("Database of the commands that use one (also accepted after the subcommand)")))]
 pub struct Cli {
     /// The command to run.
     #[command(subcommand)]
@@ -73,6 +81,8 @@ pub enum Command {
     /// Tune per-stratum budget rules to a truncation target, cross-validated; write a coefficients file.
     #[command(after_help = crate::cmd::tune::EXAMPLES)]
     Tune(Box<crate::cmd::tune::TuneArgs>),
+    /// Print the man page of tel (roff), or write one page per command into a directory.
+    Man(crate::cmd::completions::ManArgs),
     /// Export stored events: the original NDJSON (byte-exact), --extended, or CSV.
     #[command(after_help = crate::cmd::export::EXAMPLES)]
     Export(crate::cmd::export::ExportArgs),

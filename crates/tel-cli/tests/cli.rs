@@ -36,6 +36,8 @@ mod ingest;
 mod paths;
 #[path = "cli/read_only.rs"]
 mod read_only;
+#[path = "cli/operator.rs"]
+mod operator;
 #[path = "cli/reliability.rs"]
 mod reliability;
 #[path = "cli/security.rs"]
@@ -47,8 +49,11 @@ mod spool_heal;
 mod coprocess;
 #[path = "cli/otlp.rs"]
 mod otlp;
+#[path = "../../../tests/support/postgres.rs"]
+mod postgres;
 #[path = "../../../tests/support/real_data.rs"]
 mod real_data;
-
+#[path = "../../../tests/support/skip.rs"]
+mod skip;
 #[path = "cli/tune.rs"]
 mod tune;

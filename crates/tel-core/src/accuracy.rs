@@ -1,4 +1,4 @@
-//! Censoring-aware accuracy of one estimator's predictions over a set of events (analysis.md Part B, B1-B8):
+//! Censoring-aware accuracy of one estimator's predictions over a set of events (METRICS.md Part B, B1-B8):
 //! eligibility, normalised truncation, SMAPE, waste, underestimation with unknowns, slack, coverage, pinball loss.
 //!
 //! Streaming: push one [`EventView`] and its prediction at a time into an [`AccuracyAccumulator`], then
@@ -41,7 +41,7 @@ impl From<&TelemetryEvent> for EventView {
     }
 }
 
-/// Why an event is left out of every accuracy metric (analysis.md B1).
+/// Why an event is left out of every accuracy metric (METRICS.md B1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Exclusion {
@@ -55,7 +55,7 @@ pub enum Exclusion {
     InvalidActual,
 }
 
-/// Whether the output hit its ceiling (analysis.md B2).
+/// Whether the output hit its ceiling (METRICS.md B2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Truncation {

@@ -19,7 +19,7 @@ impl Category {
         &self.0
     }
 
-    /// The budget normalisation of estimator-v2.md §10 step 1: lower-cased, then
+    /// The budget normalisation of ESTIMATOR.md §10 step 1: lower-cased, then
     /// `documentation`/`doc_write`/`doc` → `docs`, `testing` → `tests`,
     /// `implement_feature` → `implementation`; everything else stays lower-cased.
     pub fn normalised(&self) -> String {

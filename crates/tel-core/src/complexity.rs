@@ -59,7 +59,7 @@ impl Complexity {
         }
     }
 
-    /// The original call site's normalisation before writing telemetry (telemetry.md §2.7 step 8):
+    /// The original call site's normalisation before writing telemetry (FORMATS.md F2.7, the recorded complexity):
     /// synonyms map as in [`Complexity::parse`], anything else (including `maintenance` and a missing
     /// value) becomes `medium`.
     pub fn normalise_like_call_site(raw: Option<&str>) -> Self {

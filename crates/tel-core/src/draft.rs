@@ -1,4 +1,4 @@
-//! The writer's input: the original writer's arguments (telemetry.md §2) plus tel's additive fields,
+//! The writer's input: the original writer's arguments (FORMATS.md F2) plus tel's additive fields,
 //! turned into a [`TelemetryEvent`] by applying the validity guard, sanitisation and the stored metrics.
 
 use crate::metrics::{EventMetrics, InvalidEvent, ValidityGuard};
@@ -6,7 +6,7 @@ use crate::sanitize::sanitize_deliverables;
 use crate::validate::InvalidField;
 use crate::{Complexity, DocFeatures, SotFields, TelemetryEvent, Timestamp, UsageKind};
 
-/// tel's additive, nullable event fields (telemetry.md §1, "recommended additions"); all `None` by default.
+/// tel's additive, nullable event fields (FORMATS.md F1, tel's additions); all `None` by default.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TelExtras {
     /// Estimator profile id that produced the prediction.
@@ -34,7 +34,7 @@ pub enum RejectedDraft {
 /// One builder call as the executor reports it to the writer, before the guard and the metrics.
 ///
 /// Field names follow the original writer's keyword arguments; the run id is passed as given
-/// (`"unknown"` included) — the store's recorder applies the `run_id` backfill of telemetry.md §2.5.
+/// (`"unknown"` included) — the store's recorder applies the `run_id` backfill of FORMATS.md F2.5.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventDraft {
     /// Run id (`"unknown"` or empty when the phase had none).
@@ -131,7 +131,7 @@ impl TelemetryEvent {
         }
     }
 
-    /// The run id is missing (empty or exactly `"unknown"`), so the store's backfill (telemetry.md §2.5) applies.
+    /// The run id is missing (empty or exactly `"unknown"`), so the store's backfill (FORMATS.md F2.5) applies.
     pub fn needs_run_id_backfill(&self) -> bool {
         self.run_id.is_empty() || self.run_id == "unknown"
     }

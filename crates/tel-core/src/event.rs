@@ -24,7 +24,7 @@ impl UsageKind {
     }
 }
 
-/// DOC_SYNTHESIS features the estimator derived (telemetry.md §1 fields 21-25); all `None` outside documentation phases.
+/// DOC_SYNTHESIS features the estimator derived (FORMATS.md F1, the documentation features); all `None` outside documentation phases.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocFeatures {
     /// API reference documentation was required.
@@ -39,7 +39,7 @@ pub struct DocFeatures {
     pub context_quality: Option<String>,
 }
 
-/// Source-of-truth file update fields (telemetry.md §1 fields 26-28); `None` outside `doc_sot_update` phases.
+/// Source-of-truth file update fields (FORMATS.md F1, the SOT fields); `None` outside `doc_sot_update` phases.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SotFields {
     /// True for `doc_sot_update` phases. tel stores NULL for other phases (one nullability, schema and writer alike).
@@ -50,7 +50,7 @@ pub struct SotFields {
     pub sot_entry_count_hint: Option<i64>,
 }
 
-/// One `token_estimation_v2_events` row: every field of telemetry.md §1 plus tel's additive fields.
+/// One `token_estimation_v2_events` row: every field of FORMATS.md F1 plus tel's additive fields.
 /// Fields added after the first stored form decode with their defaults when missing (spool lines
 /// written by an older tel).
 ///
@@ -90,7 +90,7 @@ pub struct TelemetryEvent {
     pub stop_reason: Option<String>,
     /// Model name.
     pub model: String,
-    /// Stored SMAPE percent (telemetry.md §2.3).
+    /// Stored SMAPE percent (FORMATS.md F2.3).
     pub smape_percent: Option<f64>,
     /// Stored waste ratio predicted / actual.
     pub waste_ratio: Option<f64>,

@@ -1,9 +1,9 @@
-//! Per-event writer metrics (telemetry.md §2.3), the writer's validity guard (§2.2) and the named
-//! error formulas of analysis.md A1 (S-W, S-R, S-T, E-V1), each bit-exact where the original used it.
+//! Per-event writer metrics (FORMATS.md F2.3), the writer's validity guard (F2.2) and the named
+//! error formulas of METRICS.md A1 (S-W, S-R, S-T, E-V1), each bit-exact where the original used it.
 
 use serde::{Deserialize, Serialize};
 
-/// The three metrics the writer stores with every event (telemetry.md §2.3 and §3).
+/// The three metrics the writer stores with every event (FORMATS.md F2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EventMetrics {
     /// S-W SMAPE in percent (0-200), e.g. 40.0.
@@ -74,7 +74,7 @@ pub fn error_v1(predicted: i64, actual: i64) -> Option<f64> {
     (predicted != 0).then(|| abs_diff_f64(actual, predicted) / predicted as f64 * 100.0)
 }
 
-/// The writer's validity guard (telemetry.md §2.2): events whose actual output is below a minimum are
+/// The writer's validity guard (FORMATS.md F2.2): events whose actual output is below a minimum are
 /// not recorded. The original's threshold is 50, added after an event with actual = 1 produced a waste
 /// ratio of 16707; configure it only for experiments, since legacy comparability depends on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,4 +1,4 @@
-//! Deliverable sanitisation of the writer (telemetry.md §2.4): at most 20 items of at most 200 code points,
+//! Deliverable sanitisation of the writer (FORMATS.md F2.4): at most 20 items of at most 200 code points,
 //! stored as Python-style JSON text, with the full count kept beside them.
 
 use std::borrow::Cow;

@@ -1,4 +1,4 @@
-//! Statistic primitives named after their definitions in analysis.md A1 (MEAN-N, MEAN-X, MED-T, MED-U,
+//! Statistic primitives named after their definitions in METRICS.md A1 (MEAN-N, MEAN-X, MED-T, MED-U,
 //! P90-Q, P90-I, SD-P) plus a nearest-rank percentile and a counted rate. Empty input gives `None`.
 
 use std::cmp::Ordering;
@@ -74,7 +74,7 @@ pub fn mean_exact_int(data: &[i64]) -> Option<f64> {
 }
 
 /// **MEAN-X** for floats: a compensated (Neumaier) sum divided by `n`; exact enough for outputs printed
-/// with a few decimals (analysis.md A1), and independent of input order in practice.
+/// with a few decimals (METRICS.md A1), and independent of input order in practice.
 pub fn mean_compensated(data: &[f64]) -> Option<f64> {
     if data.is_empty() {
         return None;

@@ -1,4 +1,4 @@
-//! Provider stop reasons normalised into truncated / completed / other / unknown (analysis.md B2).
+//! Provider stop reasons normalised into truncated / completed / other / unknown (METRICS.md B2).
 
 use serde::{Deserialize, Serialize};
 

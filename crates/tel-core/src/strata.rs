@@ -1,5 +1,5 @@
 //! Stratification of events by (normalised category, complexity, deliverable bucket), with the deliverable
-//! bucket schemes of analysis.md A10 selectable by name.
+//! bucket schemes of METRICS.md A10 selectable by name.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Complexity, TelemetryEvent, normalise_category};
 
-/// A way of grouping deliverable counts `k` into buckets (analysis.md A10).
+/// A way of grouping deliverable counts `k` into buckets (METRICS.md A10).
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
 )]
@@ -23,7 +23,7 @@ pub enum BucketScheme {
     /// `1`, `2-5`, `6-10`, `11-20`, `20+` — the truncation triage's scheme, where k = 0 (and any k
     /// not in an earlier bucket) lands in `20+`, reproduced knowingly.
     Triage,
-    /// `0`, `1`, `2-5`, `6-10`, `11-20`, `21+` — analysis.md's recommendation.
+    /// `0`, `1`, `2-5`, `6-10`, `11-20`, `21+` — METRICS.md's recommendation.
     Recommended,
 }
 

@@ -140,7 +140,7 @@ impl Timestamp {
         self.format(' ')
     }
 
-    /// The export form of telemetry.md §6: `YYYY-MM-DDTHH:MM:SS`, `.ffffff` only when microseconds ≠ 0.
+    /// The export form of FORMATS.md F5: `YYYY-MM-DDTHH:MM:SS`, `.ffffff` only when microseconds ≠ 0.
     pub fn to_iso_text(self) -> String {
         self.format('T')
     }

@@ -11,3 +11,8 @@ mod legacy_accuracy;
 mod properties;
 #[path = "core/writer.rs"]
 mod writer;
+
+#[path = "../../../tests/support/real_data.rs"]
+mod real_data;
+#[path = "../../../tests/support/skip.rs"]
+mod skip;

@@ -182,7 +182,7 @@ fn scope_paths(request: &Map<String, Value>) -> Result<Option<Vec<String>>, Requ
 }
 
 /// One request to its result object, or (id, what is wrong). Complexity is raw text, as in the
-/// original: an unknown value takes the default budget base (estimator-v2 E12), it is not an error.
+/// original: an unknown value takes the default budget base (ESTIMATOR.md, defect E12), it is not an error.
 fn estimate_request(
     estimator: &Estimator,
     workspace: &dyn Workspace,

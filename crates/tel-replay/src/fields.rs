@@ -1,4 +1,4 @@
-//! The exported field set: key order of the original export (telemetry.md §6) and tel's extended keys, with values.
+//! The exported field set: key order of the original export (FORMATS.md F5) and tel's extended keys, with values.
 
 use tel_core::TelemetryEvent;
 

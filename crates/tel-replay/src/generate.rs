@@ -19,7 +19,7 @@ use tel_core::{
     EventDraft, RejectedDraft, TelExtras, TelemetryEvent, Timestamp, UsageKind, ValidityGuard,
 };
 
-/// The floor the original builder applied to most first attempts (telemetry.md §2.7 step 5).
+/// The floor the original builder applied to most first attempts (FORMATS.md F2.7, the 16384 floor).
 pub const CEILING_FLOOR: i64 = 16_384;
 const MICROS_PER_SECOND: f64 = 1e6;
 /// The ceiling of `--uncensored` calls (raised above the need in the unlikely case it is not).
@@ -230,7 +230,7 @@ impl<P: Predictor> Iterator for Generator<P> {
     }
 }
 
-/// The ceiling the builder sent, simplified from telemetry.md §2.7 steps 3-6 (see `docs/GENERATOR.md`):
+/// The ceiling the builder sent, simplified from FORMATS.md F2.7 (see `docs/GENERATOR.md`):
 /// every phase gets the 16,384 floor (as most did: full-file mode or `large_refactor`), except that a
 /// selected budget below it is kept for raw documentation categories; the P4 clamp keeps it ≥ the budget.
 /// Without a budget the complexity default is floored to 16,384.

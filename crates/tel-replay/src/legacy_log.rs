@@ -1,4 +1,4 @@
-//! The original replay's log-line grammar (telemetry.md §7.5, "Replay legacy mode"), reproduced exactly.
+//! The original replay's log-line grammar (FORMATS.md F6, "Replay legacy mode"), reproduced exactly.
 
 /// Marker a line must contain to be tried at all.
 pub const V2_MARKER: &str = "[TokenEstimationV2]";

@@ -1,4 +1,4 @@
-//! Budget-policy simulation (analysis.md B9): replays a budget rule `b′` over stored events and counts
+//! Budget-policy simulation (METRICS.md B9): replays a budget rule `b′` over stored events and counts
 //! what would have been truncated, never guessing the outcome of a truncated event under a larger budget.
 
 use std::collections::BTreeMap;
@@ -28,7 +28,7 @@ pub struct SimEvent {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "rule", content = "value")]
 pub enum Policy {
-    /// `select_budget` of an estimator profile (estimator-v2.md §10), computed by the caller.
+    /// `select_budget` of an estimator profile (ESTIMATOR.md §10), computed by the caller.
     SelectBudget(String),
     /// `select_budget` of the profile of a coefficients file (tuned budget rules included),
     /// computed by the caller.
@@ -151,7 +151,7 @@ fn quantile_budgets(events: &[SimEvent], q: f64, cv: &CvConfig) -> Vec<i64> {
     budgets
 }
 
-/// What a policy would have done to a group of events (analysis.md B7-B9).
+/// What a policy would have done to a group of events (METRICS.md B7-B9).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PolicyScore {
     /// Events.
@@ -164,7 +164,7 @@ pub struct PolicyScore {
     pub unknown: usize,
     /// Truncation-rate interval `[would_truncate / n, (would_truncate + unknown) / n]`.
     pub truncation_rate: [f64; 2],
-    /// Coverage interval `1 − truncation rate` (analysis.md B7).
+    /// Coverage interval `1 − truncation rate` (METRICS.md B7).
     pub coverage: [f64; 2],
     /// Mean `b′ − a` over safe events; `None` without any.
     pub mean_slack: Option<f64>,

@@ -45,6 +45,8 @@ mod hostile_regressions;
 #[path = "../../../tests/support/fuzz.rs"]
 mod fuzz;
 
+#[path = "../../../tests/support/chromium.rs"]
+mod chromium;
 #[path = "../../../tests/support/real_data.rs"]
 mod real_data;
 
@@ -52,3 +54,5 @@ mod real_data;
 mod tune;
 #[path = "replay/otlp.rs"]
 mod otlp;
+#[path = "../../../tests/support/skip.rs"]
+mod skip;

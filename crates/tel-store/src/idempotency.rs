@@ -2,7 +2,7 @@
 //! export format, a spool replay after a write that did commit) is stored once.
 //!
 //! The key is computed from the event as it is stored (after the run_id backfill), over the fields
-//! that every export format carries — the original NDJSON export is the smallest (telemetry.md §6) —
+//! that every export format carries — the original NDJSON export is the smallest (FORMATS.md F5) —
 //! minus the metrics derived from them. Everything tel adds or infers (`usage_kind`, `provider`,
 //! `run_id_inferred`, `actual_max_tokens`, …) stays out, so an event keeps its key whichever format
 //! it travelled through. Stored keys carry their version (`v2:<sha-256 hex>`); the migration of a new

@@ -1,4 +1,4 @@
-//! Adoption of a database created by the original system (telemetry.md §5.8/§5.9): upgraded in place,
+//! Adoption of a database created by the original system (FORMATS.md F4): upgraded in place,
 //! every row kept exactly, then handed to the normal migrations.
 //!
 //! Detection: `token_estimation_v2_events` exists and diesel's migrations table does not. Any stage of

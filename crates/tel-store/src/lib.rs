@@ -4,7 +4,7 @@
 //!   [`connect_read_only`] for reading without changing the database;
 //! - [`migrate`] applies, inspects or reverts the embedded migrations and adopts legacy databases;
 //! - [`models`] holds one module per table with its queries (insert, stream, count, delete, prune);
-//! - [`Recorder`] is the fail-safe writer of telemetry.md §2 that spools what it cannot store.
+//! - [`Recorder`] is the fail-safe writer of FORMATS.md F2 that spools what it cannot store.
 
 // Built without PostgreSQL, `DbConn` has one variant: backend checks written for both become irrefutable.
 #![cfg_attr(not(feature = "postgres"), allow(irrefutable_let_patterns))]

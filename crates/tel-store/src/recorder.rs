@@ -1,4 +1,4 @@
-//! The fail-safe telemetry recorder (telemetry.md §2): flag, validity guard, sanitisation and metrics,
+//! The fail-safe telemetry recorder (FORMATS.md F2): flag, validity guard, sanitisation and metrics,
 //! run_id backfill, insert — and, unlike the original, no silent loss: every failed write goes to the
 //! spool, is counted and is reported as a warning.
 
@@ -230,7 +230,7 @@ impl Recorder {
         self.drained.load(Ordering::Relaxed)
     }
 
-    /// Records one builder call if the telemetry flag is on (telemetry.md §2).
+    /// Records one builder call if the telemetry flag is on (FORMATS.md F2).
     pub fn record(&self, draft: EventDraft) -> RecordOutcome {
         if !self.config.enabled {
             return RecordOutcome::Disabled;

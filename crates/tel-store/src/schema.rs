@@ -25,7 +25,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// One row per builder LLM call (telemetry.md §1), plus tel's additive columns.
+    /// One row per builder LLM call (FORMATS.md F1), plus tel's additive columns.
     token_estimation_v2_events (event_id) {
         /// Surrogate key.
         event_id -> BigInt,
@@ -103,7 +103,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// P10 budget escalation events (telemetry.md §5.6).
+    /// P10 budget escalation events (FORMATS.md F4).
     token_budget_escalation_events (event_id) {
         /// Surrogate key.
         event_id -> BigInt,

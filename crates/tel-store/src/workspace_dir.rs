@@ -1,4 +1,4 @@
-//! A read-only directory workspace for the estimator (estimator-v2.md §1.4): real files under an explicit root.
+//! A read-only directory workspace for the estimator (ESTIMATOR.md §1.4): real files under an explicit root.
 
 use std::path::{Path, PathBuf};
 

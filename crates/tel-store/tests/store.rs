@@ -34,3 +34,9 @@ mod stalls;
 
 #[path = "../../../tests/support/fuzz.rs"]
 mod fuzz;
+#[path = "../../../tests/support/postgres.rs"]
+mod postgres;
+#[path = "../../../tests/support/real_data.rs"]
+mod real_data;
+#[path = "../../../tests/support/skip.rs"]
+mod skip;

@@ -190,6 +190,20 @@ pub fn run(args: &CalibrateArgs) -> anyhow::Result<ExitCode> {
         .quantile
         .map(|q| budget_multipliers(&fit.model, observations, q));
     let calibrated = apply_model(&profile, &fit.model);
+    let worse = cv.worse_than_prior();
+    if !worse.is_empty() {
+        eprintln!(
+            "warning: out of sample (cross-validated) the refit does worse than the prior profile {}: {}; with {} observations, keep the prior{}",
+            profile.id,
+            worse.join(", "),
+            observations.len(),
+            if args.output.is_some() {
+                " rather than the written file"
+            } else {
+                ""
+            }
+        );
+    }
     let provenance = provenance(args, &source, &cv, budgets.as_ref(), &calibrated);
     if let Some(path) = &args.output {
         std::fs::write(path, render_coefficients(&calibrated, Some(&provenance)))
@@ -213,6 +227,7 @@ pub fn run(args: &CalibrateArgs) -> anyhow::Result<ExitCode> {
             "overheads": fit.overheads,
             "prices": fit.prices,
             "cross_validation": cv,
+            "worse_than_prior": worse,
             "quantile": args.quantile,
             "budget_multipliers": budgets.map(|b| b.into_iter().map(|(s, v)| (s.to_string(), v)).collect::<BTreeMap<_, _>>()),
             "content_hash": calibrated.content_hash(),
@@ -280,9 +295,15 @@ fn fmt_opt(value: Option<f64>) -> String {
     value.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"))
 }
 
+/// `2 of 8`, plus `(1 unknown)` when some truncated events cannot be judged.
 fn fmt_under(score: &tel_core::AccuracyReport) -> String {
     let u = &score.underestimation;
-    format!("{}/{} ?{}", u.rate.count, u.rate.n, u.unknown)
+    let unknown = if u.unknown > 0 {
+        format!(" ({} unknown)", u.unknown)
+    } else {
+        String::new()
+    };
+    format!("{} of {}{unknown}", u.rate.count, u.rate.n)
 }
 
 fn group_row(label: String, status: String, score: &GroupScore) -> Vec<String> {
@@ -298,12 +319,14 @@ fn group_row(label: String, status: String, score: &GroupScore) -> Vec<String> {
     ]
 }
 
-/// `fitted`, or `kept (n<5)` for a coefficient that kept its prior value.
-fn status(fitted: bool, min_samples: u64) -> String {
+/// Why a coefficient has the value it has, in words: `fitted`, or why the prior value was kept.
+fn status(fitted: bool, observed: usize, min_samples: u64, method: Method) -> String {
     if fitted {
         "fitted".to_owned()
+    } else if (observed as u64) < min_samples {
+        format!("prior kept: {observed} non-truncated, {min_samples} needed")
     } else {
-        format!("kept (n<{min_samples})")
+        format!("prior kept: {method} does not fit it")
     }
 }
 
@@ -316,7 +339,7 @@ fn print_report(
 ) -> std::io::Result<()> {
     let skipped = &source.prepared.skipped;
     outln!(
-        "calibrate: method {}, starting profile {}, {} events read: {} observations, {} simulated only (other model), {} ineligible, {} truncation unknown",
+        "calibrate: method {}, starting profile {}, {} events read: {} observations fitted, {} outside the overhead model (no deliverables, SOT or DOC_SYNTHESIS phases: simulated, not fitted), {} ineligible, {} truncation unknown",
         args.method,
         source.profile.id,
         source.events,
@@ -340,13 +363,13 @@ fn print_report(
     let mut strata = format::table(
         [
             "stratum",
-            "n",
-            "trunc",
+            "non-truncated",
+            "truncated",
             "status",
             "SMAPE before",
             "SMAPE after (cv)",
-            "under before",
-            "under after (cv)",
+            "underestimated before",
+            "underestimated after (cv)",
         ],
         1,
     );
@@ -357,7 +380,7 @@ fn print_report(
             .any(|o| &o.stratum == stratum && o.fitted);
         strata.add_row(group_row(
             stratum.to_string(),
-            status(fitted, args.min_samples),
+            status(fitted, score.counts.observed, args.min_samples, args.method),
             score,
         ));
     }
@@ -370,11 +393,21 @@ fn print_report(
             o.stratum.to_string(),
             o.before.to_string(),
             o.after.to_string(),
-            status(o.fitted, args.min_samples),
+            status(o.fitted, o.counts.observed, args.min_samples, args.method),
         ]);
     }
     outln!("{overheads}")?;
-    let mut prices = format::table(["price kind", "n", "trunc", "before", "after", "status"], 1);
+    let mut prices = format::table(
+        [
+            "price kind",
+            "non-truncated",
+            "truncated",
+            "before",
+            "after",
+            "status",
+        ],
+        1,
+    );
     for p in &fit.prices {
         prices.add_row(vec![
             p.kind.clone(),
@@ -382,7 +415,7 @@ fn print_report(
             p.counts.censored.to_string(),
             p.before.to_string(),
             p.after.to_string(),
-            status(p.fitted, args.min_samples),
+            status(p.fitted, p.counts.observed, args.min_samples, args.method),
         ]);
     }
     outln!("{prices}")?;

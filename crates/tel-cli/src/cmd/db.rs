@@ -5,8 +5,8 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use tel_store::env::process_env;
 use tel_store::{
-    ConnectOptions, DatabaseUrl, DbConn, MigrateAction, OpenMode, Spool, connect_with_mode,
-    migrate, migration_state, resolve_database_url,
+    ConnectOptions, DatabaseUrl, DbConn, MigrateAction, MigrationState, OpenMode, Spool,
+    connect_with_mode, migrate, migration_state, resolve_database_url,
 };
 
 use crate::cli::DbArgs;
@@ -69,7 +69,28 @@ pub(crate) fn prepare_schema(conn: &mut DbConn) -> anyhow::Result<()> {
         return Ok(());
     }
     bail!(
-        "the schema is not up to date ({} pending migrations{}): run `tel migrate` first",
+        "the schema is not up to date ({}): run `tel migrate` first",
+        outdated(&state)
+    )
+}
+
+/// Fails unless the schema is fully migrated: commands that print a header before streaming rows check
+/// this first, so a legacy or unmigrated database gets the error alone, not a header and then the error.
+pub(crate) fn require_migrated(conn: &mut DbConn, url: &DatabaseUrl) -> anyhow::Result<()> {
+    let state = migration_state(conn)?;
+    if state.pending.is_empty() && !state.legacy {
+        return Ok(());
+    }
+    bail!(
+        "{url} is not migrated ({}): run `tel migrate --database-url {url}` first",
+        outdated(&state)
+    )
+}
+
+/// `3 pending migrations, legacy database`.
+fn outdated(state: &MigrationState) -> String {
+    format!(
+        "{} pending migrations{}",
         state.pending.len(),
         if state.legacy {
             ", legacy database"

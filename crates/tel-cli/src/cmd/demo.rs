@@ -1,4 +1,5 @@
-//! `tel demo`: the quickstart — a fresh SQLite database of generated telemetry, replayed, reported and drawn.
+//! `tel demo`: the quickstart — a fresh SQLite database of generated telemetry, replayed, reported and drawn;
+//! the terminal gets a summary, the HTML report and `tel report` the full tables.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -10,8 +11,8 @@ use clap::Args;
 use tel_core::estimator::{EmptyWorkspace, Estimator, Profile};
 use tel_replay::estimate::EstimatorPredictor;
 use tel_replay::generate::{GenerateConfig, generate};
-use tel_replay::replay::{NamedPredictor, Replay, ReplayOptions, render_table, stored_prediction};
-use tel_replay::report::{ReportBuilder, ReportOptions};
+use tel_replay::replay::{NamedPredictor, Replay, ReplayOptions, ReplayReport, stored_prediction};
+use tel_replay::report::{Report, ReportBuilder, ReportOptions, StratumRow, format};
 use tel_store::{
     ConnectOptions, DatabaseUrl, EventQuery, MigrateAction, StoreError, connect, for_each_event,
     migrate,
@@ -80,25 +81,90 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         Ok::<(), StoreError>(())
     })?;
     let report = builder.finish();
-
-    let mut stdout = std::io::stdout().lock();
-    writeln!(
-        stdout,
-        "Replay: stored predictions vs historical estimator profiles"
-    )?;
-    render_table(&replay.finish(), &mut stdout)?;
+    let replay = replay.finish();
     let source = url.to_string();
-    writeln!(stdout)?;
-    stdout.write_all(report::human(&report, &source).as_bytes())?;
     let html_path = args.dir.join("report.html");
     report::write_html(&report, &source, &[], &html_path)?;
-
-    say(format!(
-        "\ndemo: done\n  database     {}\n  HTML report  {}\nnext:\n  tel report --database-url {url} --json\n  tel replay --database-url {url} --profile v1\n  tel export --database-url {url} | head",
-        db_path.display(),
-        html_path.display(),
-    ));
+    std::io::stdout()
+        .lock()
+        .write_all(first_run_summary(&report, &replay, &html_path, &url).as_bytes())?;
+    say(format!("demo: done, database {}", db_path.display()));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Strata shown in the summary (the full tables are one `tel report` away).
+const SUMMARY_STRATA: usize = 5;
+
+/// The first run's screen: the decision, the headline numbers, the worst strata by truncation and where
+/// the full report is — about 25 lines instead of every stratum of every table.
+fn first_run_summary(
+    report: &Report,
+    replay: &ReplayReport,
+    html: &Path,
+    url: &DatabaseUrl,
+) -> String {
+    let mut out = format!("Decision: {}\n", report::headline(report));
+    for reason in &report.decision.reasons {
+        out.push_str(&format!("  - {reason}\n"));
+    }
+    let mut headline = format::table(["headline", "value", "target"], 1);
+    for (name, check) in [
+        ("underestimation", &report.tier1.underestimation),
+        ("truncation", &report.tier1.truncation),
+    ] {
+        headline.add_row(vec![
+            format!("{name} rate"),
+            format::rate(check.rate.count, check.rate.n),
+            format!("≤ {}", format::percent(Some(check.target_pct))),
+        ]);
+    }
+    headline.add_row(vec![
+        "waste median (prediction ÷ actual)".to_owned(),
+        format::ratio(report.tier2.waste_median),
+        String::new(),
+    ]);
+    for estimator in &replay.estimators {
+        headline.add_row(vec![
+            format!("SMAPE mean, {} predictions", estimator.name),
+            format::percent(estimator.overall.smape.mean),
+            String::new(),
+        ]);
+    }
+    out.push_str(&format!("\n{headline}\n"));
+    let mut worst: Vec<&StratumRow> = report.strata.iter().collect();
+    // Most truncated events first (a one-event stratum at 100 % says little), then the higher rate.
+    worst.sort_by(|a, b| {
+        let pct = |row: &StratumRow| row.truncation_pct.unwrap_or(0.0);
+        (b.truncation.count.cmp(&a.truncation.count)).then(pct(b).total_cmp(&pct(a)))
+    });
+    let mut strata = format::table(
+        [
+            "category / complexity / deliverables",
+            "events",
+            "truncated",
+        ],
+        1,
+    );
+    for row in worst.iter().take(SUMMARY_STRATA) {
+        strata.add_row(vec![
+            format!(
+                "{} / {} / {}",
+                row.category, row.complexity, row.deliverables
+            ),
+            format::count(row.events),
+            format::rate(row.truncation.count, row.truncation.n),
+        ]);
+    }
+    out.push_str(&format!(
+        "\nMost truncated strata ({} of {}):\n{strata}\n",
+        worst.len().min(SUMMARY_STRATA),
+        format::count(worst.len() as u64)
+    ));
+    out.push_str(&format!(
+        "\nFull report: {}\n  tel report --database-url {url}                 # every table\n  tel replay --database-url {url} --profile v1     # replay a profile\n  tel export --database-url {url} | head\n",
+        html.display()
+    ));
+    out
 }
 
 /// The stored predictions and [`REPLAYED_PROFILES`] (empty workspace), side by side.

@@ -13,6 +13,7 @@ use tel_replay::export::{ExportFormat, ExportWriter, export_header};
 use tel_store::{DbConn, EventOrder, EventQuery, count_matching_events, for_each_event};
 
 use crate::cli::{DbArgs, GlobalArgs};
+use crate::cmd::db::require_migrated;
 use crate::cmd::filters::EventFilterArgs;
 use crate::cmd::progress;
 
@@ -25,7 +26,7 @@ pub const EXAMPLES: &str = "Examples:
 /// Output format of `tel export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
-    /// One JSON object per line (telemetry.md §6).
+    /// One JSON object per line (FORMATS.md F5).
     Ndjson,
     /// RFC 4180 CSV with a header row.
     Csv,
@@ -60,6 +61,7 @@ pub fn run(args: &ExportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let (url, mut conn) = args.db.open_read_only()?;
+    require_migrated(&mut conn, &url)?;
     let query = args.filters.query(EventOrder::Descending);
     let format = match args.format {
         FormatArg::Ndjson => ExportFormat::Ndjson,

@@ -7,7 +7,7 @@ use clap::Args;
 use tel_store::introspect::journal_mode;
 use tel_store::{MigrateAction, OpenMode, migrate};
 
-use crate::cli::DbArgs;
+use crate::cli::{DbArgs, GlobalArgs};
 
 /// `--help` examples.
 pub const EXAMPLES: &str = "Examples:
@@ -39,8 +39,9 @@ pub struct MigrateArgs {
     json: bool,
 }
 
-/// Runs `tel migrate`.
-pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
+/// Runs `tel migrate`; with `--quiet`, applying or reverting prints nothing (errors still go to stderr),
+/// while `--status`, `--dry-run` and `--json` are the data asked for and still print.
+pub fn run(args: &MigrateArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let action = match (args.status, args.dry_run, args.down) {
         (true, _, _) => MigrateAction::Status,
         (_, true, _) => MigrateAction::DryRun,
@@ -82,6 +83,9 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         (Err(err), Some(line)) => return Err(anyhow::Error::from(err).context(line.clone())),
         (Err(err), None) => return Err(err.into()),
     };
+    if global.quiet && !read_only && !args.json {
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.json {
         let mut value = serde_json::to_value(&report)?;
         value["database"] = url.to_string().into();

@@ -53,7 +53,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Estimate(args) => estimate::run(&args),
         Command::Generate(args) => generate::run(&args, &cli.global),
         Command::Replay(args) => replay::run(args, &cli.global),
-        Command::Migrate(args) => migrate::run(&args),
+        Command::Migrate(args) => migrate::run(&args, &cli.global),
         Command::Status(args) => status::run(&args),
         Command::Record(args) => record::run(&args, &cli.global),
         Command::Spool(command) => spool::run(&command),
@@ -64,6 +64,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::run(&args, &cli.global),
         Command::Coverage(args) => coverage::run(&args, &cli.global),
         Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => completions::man(&args),
         Command::Export(args) => export::run(&args, &cli.global),
         Command::Import(args) => import::run(&args, &cli.global),
     }

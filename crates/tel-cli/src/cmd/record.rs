@@ -110,7 +110,7 @@ pub struct RecordArgs {
     model: Option<String>,
 }
 
-/// The JSON form: the keys of the NDJSON export (telemetry.md §6) plus optional extras.
+/// The JSON form: the keys of the NDJSON export (FORMATS.md F5) plus optional extras.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RecordInput {

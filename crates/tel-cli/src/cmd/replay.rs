@@ -25,6 +25,7 @@ use tel_store::workspace_dir::DirectoryWorkspace;
 use tel_store::{EventOrder, EventQuery, count_events, for_each_event};
 
 use crate::cli::{DbArgs, GlobalArgs};
+use crate::cmd::db::require_migrated;
 use crate::cmd::filters::EventFilterArgs;
 use crate::cmd::progress;
 
@@ -45,7 +46,7 @@ const DEFAULT_PROFILE: &str = "v2-head";
 pub struct ReplayArgs {
     #[command(flatten)]
     db: DbArgs,
-    /// Reproduce the original replay tool's output byte for byte (analysis.md A2); no filters.
+    /// Reproduce the original replay tool's output byte for byte (METRICS.md A2); no filters.
     #[arg(long, conflicts_with_all = [
         "coefficients", "include_truncated", "json", "csv",
         "run_id", "category", "complexity", "model", "since", "until", "success_only",
@@ -165,6 +166,7 @@ fn legacy_from_db(
     quiet: bool,
 ) -> anyhow::Result<()> {
     let (url, mut conn) = db.open_read_only()?;
+    require_migrated(&mut conn, &url)?;
     // The original read every row, unfiltered, by timestamp then event_id descending.
     let query = EventQuery {
         order: EventOrder::Descending,
@@ -241,7 +243,7 @@ fn predictors(
     Ok(predictors)
 }
 
-/// The default replay (analysis.md Part B): accuracy per estimator, overall and per stratum.
+/// The default replay (METRICS.md Part B): accuracy per estimator, overall and per stratum.
 fn censoring_aware(
     args: &ReplayArgs,
     workspace: Rc<dyn Workspace>,

@@ -58,7 +58,8 @@ pub struct ReportArgs {
     /// 10 %, cross-validated, v2-head predictions); takes a while on large databases.
     #[arg(long, requires = "html")]
     pub cost_curve: bool,
-    /// Exit with code 1 when tuning is needed (a Tier 1 target fails).
+    /// Exit 0 within targets, 1 when tuning is needed (a Tier 1 target fails), 3 when there is no data to
+    /// judge (no eligible event).
     #[arg(long)]
     pub check: bool,
 }
@@ -96,11 +97,22 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         human(&report, &source)
     };
     std::io::stdout().write_all(text.as_bytes())?;
-    Ok(if args.check && report.decision.tuning_needed {
-        ExitCode::from(1)
+    Ok(if args.check {
+        check_exit_code(&report)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `--check`: 0 within targets, 1 tuning needed, 3 no data to judge (2 stays clap's usage error).
+fn check_exit_code(report: &Report) -> ExitCode {
+    if report.decision.no_data {
+        ExitCode::from(3)
+    } else if report.decision.tuning_needed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Writes the HTML report, with the cost curve unless it is empty, to `path`.
@@ -116,7 +128,7 @@ pub fn write_html(
 
 /// `tel tune`'s cross-validated cost curve over every stored event, with its default settings.
 fn cost_curve(db: &DbArgs, scheme: BucketScheme) -> anyhow::Result<Vec<CurvePoint>> {
-    let (url, mut conn) = db.open()?;
+    let (url, mut conn) = db.open_read_only()?;
     let estimator = Estimator::v2_head();
     let source = read_source(&mut conn, &EventQuery::default(), &estimator)
         .with_context(|| format!("database {url}"))?;
@@ -132,8 +144,11 @@ fn cost_curve(db: &DbArgs, scheme: BucketScheme) -> anyhow::Result<Vec<CurvePoin
     Ok(cost_curve_of(&events, &config, &CURVE_TARGETS))
 }
 
-fn headline(report: &Report) -> &'static str {
-    if report.decision.tuning_needed {
+/// The decision in words.
+pub fn headline(report: &Report) -> &'static str {
+    if report.decision.no_data {
+        "NO DATA TO JUDGE"
+    } else if report.decision.tuning_needed {
         "TUNING NEEDED"
     } else {
         "within targets"

@@ -1,4 +1,4 @@
-//! `tel simulate`: replay budget policies over stored events, side by side (analysis.md B9).
+//! `tel simulate`: replay budget policies over stored events, side by side (METRICS.md B9).
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;

@@ -194,11 +194,44 @@ fn calibrate_on_the_log_fixture_fits_nothing_and_says_why() {
     let text = String::from_utf8_lossy(&out.stdout);
     // The log carries no deliverables: all 14 events are estimated by the empty fallback, not fitted.
     assert!(
-        text.contains("14 events read: 0 observations, 14 simulated only")
+        text.contains("14 events read: 0 observations fitted, 14 outside the overhead model")
             && text.contains("nothing to fit"),
         "{text}"
     );
     let report = json(&tel(dir.path(), &[&calibrate[..], &["--json"]].concat()));
     assert_eq!(report["observations"], 0);
     assert!(report["overheads"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn calibrate_warns_when_the_refit_does_worse_out_of_sample_and_labels_in_words() {
+    let Some(dir) = adopted_snapshot() else {
+        return;
+    };
+    let args = ["calibrate", "--database-url", "snap.db"];
+    let out = tel(dir.path(), &args);
+    assert_success(&out);
+    let report = json(&tel(dir.path(), &[&args[..], &["--json"]].concat()));
+    let cv = &report["cross_validation"]["overall"];
+    let (before, after) = (
+        cv["before"]["underestimation"]["rate"]["count"].as_u64(),
+        cv["after"]["underestimation"]["rate"]["count"].as_u64(),
+    );
+    let worse = report["worse_than_prior"].as_array().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // On the snapshot's few observations the refit underestimates more events out of sample than the
+    // prior: that must be said, not left to a table cell.
+    assert!(after > before, "before {before:?}, after {after:?}");
+    assert!(!worse.is_empty(), "{report}");
+    assert!(
+        stderr.contains(
+            "warning: out of sample (cross-validated) the refit does worse than the prior"
+        ),
+        "{stderr}"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for cryptic in ["(n<", "?0", "simulated only (other model)"] {
+        assert!(!text.contains(cryptic), "{cryptic:?} in:\n{text}");
+    }
+    assert!(text.contains(" of "), "{text}");
 }

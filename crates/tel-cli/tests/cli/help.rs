@@ -34,6 +34,7 @@ fn help_snapshots() {
         &["simulate"],
         &["generate"],
         &["completions"],
+        &["man"],
     ] {
         let name = if command.is_empty() {
             "tel".to_owned()

@@ -90,7 +90,7 @@ fn recorded_events_without_stop_reason_are_not_excluded_as_total_usage() {
     let accuracy = accuracy(&url);
     assert_eq!(accuracy["excluded"]["total_usage"], 0, "{accuracy}");
     assert_eq!(accuracy["eligible"], 3);
-    // analysis.md B2: an unknown reason uses the ceiling when it is known.
+    // METRICS.md B2: an unknown reason uses the ceiling when it is known.
     assert_eq!(
         (
             &accuracy["truncated"],

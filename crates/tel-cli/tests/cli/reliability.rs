@@ -319,10 +319,7 @@ impl PgDatabase {
     /// A database named after `tag`, the process and a counter, so tests running in parallel get their own.
     pub(crate) fn create_named(tag: &str) -> Option<Self> {
         static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let Ok(admin) = std::env::var("TEL_TEST_PG_URL") else {
-            eprintln!("PostgreSQL tests skipped: TEL_TEST_PG_URL not set");
-            return None;
-        };
+        let admin = crate::postgres::admin_url()?;
         let name = format!(
             "tel_{tag}_{}_{}",
             std::process::id(),

@@ -130,11 +130,21 @@ fn coverage_reports_cells_and_verdict() {
             "5",
             "--category",
             "docs",
+            "--category",
+            "documentation",
         ],
     );
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json coverage");
     assert_eq!(value["schema"], "tel.coverage/1");
-    assert_eq!(value["cells"].as_array().map(Vec::len), Some(12));
+    // One category (docs, given twice) × 4 complexities (maintenance included) × 4 buckets.
+    assert_eq!(value["cells"].as_array().map(Vec::len), Some(16));
+    let clean: u64 = value["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["clean"].as_u64())
+        .sum();
+    assert_eq!(value["clean_total"].as_u64(), Some(clean));
     assert_eq!(tel(&db, &["coverage", "--check"]).status.code(), Some(1));
 }
 

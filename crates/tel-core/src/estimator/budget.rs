@@ -1,4 +1,4 @@
-//! `select_budget` (estimator-v2.md §10, §13.1 B/BUF): base budget, buffer and cap.
+//! `select_budget` (ESTIMATOR.md §10, §13): base budget, buffer and cap.
 
 use std::fmt;
 

@@ -1,4 +1,4 @@
-//! The builtin profiles as data: one row per line of estimator-v2.md §13.2, expanded into a [`Profile`].
+//! The builtin profiles as data: one row per line of ESTIMATOR.md §13, expanded into a [`Profile`].
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,4 @@
-//! Confidence of the overhead model (estimator-v2.md §8): a surface heuristic on the deliverable texts.
+//! Confidence of the overhead model (ESTIMATOR.md §8): a surface heuristic on the deliverable texts.
 
 /// `min(1.0, 0.5 + (h/n)×0.3 + (v/n)×0.2)`, evaluated in that order, for `n` deliverables of which
 /// `with_extension` contain `\.[A-Za-z0-9]{2,4}` and `with_verb` contain (lower-cased) one of

@@ -1,4 +1,4 @@
-//! Budget enforcement (estimator-v2.md §11): pre-call utilisation check, post-call check and a circuit breaker.
+//! Budget enforcement (ESTIMATOR.md §11): pre-call utilisation check, post-call check and a circuit breaker.
 
 /// Outcome class of a budget check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

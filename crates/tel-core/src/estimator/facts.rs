@@ -1,4 +1,4 @@
-//! Per-deliverable facts (estimator-v2.md §4, §13.1 F): path forms, "new" detection and the pricing flags.
+//! Per-deliverable facts (ESTIMATOR.md §4, §13): path forms, "new" detection and the pricing flags.
 
 use std::borrow::Cow;
 

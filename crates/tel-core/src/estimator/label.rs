@@ -1,4 +1,4 @@
-//! Breakdown labels (estimator-v2.md §7, §13.1 L): deliberately not the pricing rules (defect E6).
+//! Breakdown labels (ESTIMATOR.md §7, §13): deliberately not the pricing rules (defect E6).
 
 use super::facts::{CONFIG_SUFFIXES, Facts, ends_with_extension, lower_occurring};
 use super::profile::LabelRules;

@@ -1,4 +1,4 @@
-//! The output-token estimator and budget selection of estimator-v2.md, bit-exact, for every profile of §13.
+//! The output-token estimator and budget selection of ESTIMATOR.md, bit-exact, for every profile of §13.
 //!
 //! [`Estimator::estimate`] routes a phase's deliverables to one of the models of §9 (empty fallback,
 //! SOT, DOC_SYNTHESIS, overhead) under the switches and coefficients of a [`Profile`];

@@ -1,4 +1,4 @@
-//! The estimation models (estimator-v2.md §9): empty fallback, SOT, DOC_SYNTHESIS and the overhead model.
+//! The estimation models (ESTIMATOR.md §9): empty fallback, SOT, DOC_SYNTHESIS and the overhead model.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,4 @@
-//! File-complexity multiplier `m(path)` (estimator-v2.md §6) applied to modify prices.
+//! File-complexity multiplier `m(path)` (ESTIMATOR.md §6) applied to modify prices.
 
 use super::pystr::py_lstrip;
 

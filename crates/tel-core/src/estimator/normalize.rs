@@ -1,4 +1,4 @@
-//! Deliverable normalisation (estimator-v2.md §2, switch N): from any JSON value to a list of strings.
+//! Deliverable normalisation (ESTIMATOR.md §2, switch N): from any JSON value to a list of strings.
 
 use std::borrow::Cow;
 

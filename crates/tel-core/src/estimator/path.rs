@@ -1,4 +1,4 @@
-//! Path extraction `sanitize` (estimator-v2.md §3) with a hand-written leftmost-first matcher, and the
+//! Path extraction `sanitize` (ESTIMATOR.md §3) with a hand-written leftmost-first matcher, and the
 //! confidence pattern of §8.
 
 use std::borrow::Cow;

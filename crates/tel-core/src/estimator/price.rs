@@ -1,4 +1,4 @@
-//! Per-deliverable price (estimator-v2.md §5, §13.1 W/S/P): the first matching pricing class, new or modify.
+//! Per-deliverable price (ESTIMATOR.md §5, §13): the first matching pricing class, new or modify.
 
 use super::facts::Facts;
 use super::multiplier::complexity_multiplier;

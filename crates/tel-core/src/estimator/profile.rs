@@ -1,4 +1,4 @@
-//! Estimator profiles (estimator-v2.md §13): the switches and coefficient tables of one estimator revision, as data.
+//! Estimator profiles (ESTIMATOR.md §13): the switches and coefficient tables of one estimator revision, as data.
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,6 @@
-//! Python `str.isspace`, `strip` and `lstrip` (estimator-v2.md §0): Rust's `trim` disagrees on `\x1c`-`\x1f`.
+//! Python `str.isspace`, `strip` and `lstrip` (ESTIMATOR.md §0): Rust's `trim` disagrees on `\x1c`-`\x1f`.
 
-/// Python's `str.isspace` for one character: the exact set listed in estimator-v2.md §0.
+/// Python's `str.isspace` for one character: the exact set listed in ESTIMATOR.md §0.
 pub fn is_py_space(c: char) -> bool {
     matches!(
         c,

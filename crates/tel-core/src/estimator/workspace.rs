@@ -1,4 +1,4 @@
-//! The injectable workspace (estimator-v2.md §1.4): the two questions the estimator asks about files.
+//! The injectable workspace (ESTIMATOR.md §1.4): the two questions the estimator asks about files.
 
 use std::collections::HashMap;
 

@@ -1,4 +1,4 @@
-//! Conformance of the estimator with estimator-v2.md §11-§14 and analysis.md A2.6(c), as data tables.
+//! Conformance of the estimator with ESTIMATOR.md §11-§13 and METRICS.md A2.6, as data tables.
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -1164,14 +1164,11 @@ fn fixture_samples(text: &str) -> Vec<(String, String, usize)> {
 
 #[test]
 fn replay_predictions_of_the_14_line_fixture_per_profile() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/real-data/build132_telemetry_samples.log"
-    );
-    let Ok(text) = std::fs::read_to_string(path) else {
-        println!("skipped: real data not found");
+    let Some(real) = crate::real_data::real_data() else {
         return;
     };
+    let text = std::fs::read_to_string(real.join("build132_telemetry_samples.log"))
+        .expect("the real data holds the 14-line log");
     let samples = fixture_samples(&text);
     assert_eq!(samples.len(), 14, "fixture lines parsed");
     let v2 = [

@@ -1,7 +1,6 @@
-//! analysis.md B11 ("stored predictions" column) and the writer's bit-exactness, checked against the real
+//! METRICS.md B11 ("stored predictions" column) and the writer's bit-exactness, checked against the real
 //! legacy snapshot, read at test time with the `sqlite3` command-line tool (skipped when either is missing).
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use serde::Deserialize;
@@ -39,13 +38,7 @@ impl Row {
 
 /// The snapshot's rows in event_id order, or `None` (after printing the skip notice) without data or sqlite3.
 fn legacy_rows() -> Option<Vec<Row>> {
-    let db = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/real-data")
-        .join(SNAPSHOT);
-    if !db.is_file() {
-        eprintln!("skipped: real data not found");
-        return None;
-    }
+    let db = crate::real_data::real_data()?.join(SNAPSHOT);
     let query = "SELECT event_id, predicted_output_tokens AS p, actual_output_tokens AS a, truncated, stop_reason, \
                  printf('%!.17g', smape_percent) AS smape, printf('%!.17g', waste_ratio) AS waste, underestimated \
                  FROM token_estimation_v2_events ORDER BY event_id";
@@ -58,7 +51,10 @@ fn legacy_rows() -> Option<Vec<Row>> {
     {
         Ok(output) if output.status.success() => output,
         _ => {
-            eprintln!("skipped: real data not found (sqlite3 unavailable or failed)");
+            crate::skip::missing(
+                "sqlite3 (or it failed on the snapshot)",
+                "apt-get install sqlite3",
+            );
             return None;
         }
     };
@@ -130,7 +126,7 @@ fn b11_stored_predictions_on_legacy_snapshot() {
 #[test]
 fn writer_metrics_match_stored_values_bit_for_bit() {
     let Some(rows) = legacy_rows() else { return };
-    // Row 1 is a manual test row with hand-written metrics (telemetry.md §5.9); every other row was written by the writer.
+    // Row 1 is a manual test row with hand-written metrics (FORMATS.md F4); every other row was written by the writer.
     for row in rows.iter().filter(|r| r.event_id != 1) {
         let parse = |text: &Option<String>| {
             text.as_deref()

@@ -1,4 +1,4 @@
-//! The original writer's regression tests (telemetry.md §4) and the derived cases, through `EventDraft`.
+//! The original writer's regression tests (FORMATS.md F3) and the derived cases, through `EventDraft`.
 
 use tel_core::accuracy::{EventClass, Exclusion, Truncation};
 use tel_core::metrics::{error_v1, smape_replay, smape_triage, smape_writer};
@@ -7,7 +7,7 @@ use tel_core::{
     Timestamp, UsageKind, ValidityGuard, sanitize_deliverables,
 };
 
-/// A draft with telemetry.md §4's common arguments.
+/// A draft with FORMATS.md F3's common arguments.
 fn draft(predicted: i64, actual: i64, deliverables: &[&str]) -> EventDraft {
     EventDraft {
         run_id: "test-run".into(),

@@ -137,6 +137,32 @@ fn predict(model: &OverheadModel, obs: &Observation) -> Result<i64, CalibrateErr
         })
 }
 
+impl CvReport {
+    /// The overall metrics on which the refit, scored out of sample (each event predicted by the
+    /// coefficients fitted on the other folds), does worse than the prior, in words; empty when it is at
+    /// least as good on underestimation and SMAPE. A fit on few events can make things worse: the caller
+    /// warns rather than hands over a file that the cross-validation shows is not better.
+    pub fn worse_than_prior(&self) -> Vec<String> {
+        let o = &self.overall;
+        let mut worse = Vec::new();
+        let (before, after) = (o.before.underestimation.rate, o.after.underestimation.rate);
+        if let (Some(b), Some(a)) = (before.fraction(), after.fraction())
+            && a > b
+        {
+            worse.push(format!(
+                "underestimated {} of {} events instead of {} of {}",
+                after.count, after.n, before.count, before.n
+            ));
+        }
+        if let (Some(b), Some(a)) = (o.before.smape.mean, o.after.smape.mean)
+            && a > b
+        {
+            worse.push(format!("mean SMAPE {a:.1} instead of {b:.1}"));
+        }
+        worse
+    }
+}
+
 /// Cross-validates `method` starting from `prior`.
 pub fn cross_validate(
     method: Method,

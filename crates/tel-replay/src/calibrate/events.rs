@@ -16,7 +16,7 @@ use crate::simulate::SimEvent;
 /// Why an event was not used, counted in every report.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Skipped {
-    /// Excluded by analysis.md B1 (no usage, input+output totals, no prediction, actual below the guard).
+    /// Excluded by METRICS.md B1 (no usage, input+output totals, no prediction, actual below the guard).
     pub ineligible: usize,
     /// Eligible, but neither stop reason nor ceiling says whether it was truncated (B2).
     pub truncation_unknown: usize,
@@ -67,7 +67,7 @@ impl EventInput {
         }
     }
 
-    /// `select_budget` of `estimator`'s own estimate (estimator-v2.md §10).
+    /// `select_budget` of `estimator`'s own estimate (ESTIMATOR.md §10).
     pub fn select_budget(&self, estimator: &Estimator) -> i64 {
         self.estimate_and_budget(estimator).1
     }
@@ -176,14 +176,15 @@ impl Prepared {
         let complexity = event.complexity.as_str();
         let stratum = stratum_of(&estimate.category, complexity);
         match estimator.overhead_terms(&input.as_input(), &EmptyWorkspace) {
-            Some(terms) => {
-                self.observations
-                    .push(observation(&terms, stratum.clone(), complexity, outcome))
-            }
+            Some(terms) => self
+                .observations
+                .push(observation(&terms, stratum, complexity, outcome)),
             None => self.skipped.other_model += 1,
         }
+        // Simulation reports by the stored category, normalised as replay, report and coverage do
+        // (`docs/low`); the fit above groups by the estimator's effective category, the overhead table's key.
         self.sim_events.push(SimEvent {
-            stratum,
+            stratum: stratum_of(&event.category, complexity),
             predicted: estimate.estimated_tokens,
             outcome,
         });

@@ -1,4 +1,4 @@
-//! The original's calibration rule (analysis.md A6, estimator-v2.md §9.3): per stratum with enough
+//! The original's calibration rule (METRICS.md A6, ESTIMATOR.md §9.3): per stratum with enough
 //! non-truncated events, `new = old × sqrt(MED-U(a / p))` for each overhead key of the stratum, with `a / p = 0` when `p ≤ 0`. Prices are kept.
 
 use std::collections::BTreeMap;

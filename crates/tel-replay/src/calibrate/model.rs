@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use tel_core::{EventView, StopReasonKind, UsageKind};
 
-/// The estimator's safety margin of every builtin profile (estimator-v2.md §9.3).
+/// The estimator's safety margin of every builtin profile (ESTIMATOR.md §9.3).
 pub const SAFETY_MARGIN: f64 = 1.3;
 
 /// A calibration stratum: normalised category and complexity.
@@ -43,7 +43,7 @@ impl fmt::Display for Stratum {
 }
 
 /// One deliverable as the price table sees it: its price kind and, for modified files, the
-/// file-complexity multiplier applied to the price (estimator-v2.md §5-6).
+/// file-complexity multiplier applied to the price (ESTIMATOR.md §5-6).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PricedDeliverable {
     /// Price kind, a key of [`OverheadModel::prices`] (e.g. `new_file_backend`).
@@ -76,7 +76,7 @@ pub enum Outcome {
         /// Output tokens.
         actual: i64,
     },
-    /// The call was truncated at `ceiling`: the true need is at least `ceiling` (analysis.md B3, B6).
+    /// The call was truncated at `ceiling`: the true need is at least `ceiling` (METRICS.md B3, B6).
     Censored {
         /// Output tokens reported (a lower bound).
         observed: i64,
@@ -86,7 +86,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The outcome of a stored event under analysis.md B6: truncated events are censored at
+    /// The outcome of a stored event under METRICS.md B6: truncated events are censored at
     /// `actual_max_tokens` when recorded, else at the observed count.
     pub fn from_event(actual: i64, truncated: bool, actual_max_tokens: Option<i64>) -> Self {
         if truncated {

@@ -13,14 +13,14 @@ pub use ndjson::push_ndjson_line;
 /// Output format of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ExportFormat {
-    /// One JSON object per line (telemetry.md §6).
+    /// One JSON object per line (FORMATS.md F5).
     #[default]
     Ndjson,
     /// RFC 4180 CSV with a header row.
     Csv,
 }
 
-/// The three stderr lines of the original export tool (telemetry.md §6), with their line breaks.
+/// The three stderr lines of the original export tool (FORMATS.md F5), with their line breaks.
 pub fn export_header(total_events: u64) -> String {
     format!("# TokenEstimationV2 Telemetry Export\n# Total events: {total_events}\n\n")
 }

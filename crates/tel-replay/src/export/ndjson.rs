@@ -1,4 +1,4 @@
-//! NDJSON lines: the original export's exact bytes (telemetry.md §6) and tel's extended form.
+//! NDJSON lines: the original export's exact bytes (FORMATS.md F5) and tel's extended form.
 
 use tel_core::TelemetryEvent;
 use tel_core::pytext::{push_json_string, push_py_float};

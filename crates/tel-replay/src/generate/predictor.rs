@@ -31,7 +31,7 @@ pub trait Predictor {
 }
 
 /// An estimator profile with an empty workspace (generated files do not exist, so every deliverable is
-/// priced as new), recording what the original call site recorded (telemetry.md §2.7).
+/// priced as new), recording what the original call site recorded (FORMATS.md F2.7).
 #[derive(Debug, Clone, Default)]
 pub struct EstimatorPredictor {
     estimator: Estimator,

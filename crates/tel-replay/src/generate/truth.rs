@@ -82,11 +82,11 @@ pub struct GroundTruth {
     pub tail_factor_max: f64,
 }
 
-/// The smallest true need a phase gets: the writer drops events below 50 tokens (telemetry.md §2.2).
+/// The smallest true need a phase gets: the writer drops events below 50 tokens (FORMATS.md F2.2).
 pub const MIN_ACTUAL: i64 = ValidityGuard::LEGACY_MIN_ACTUAL_OUTPUT_TOKENS;
 
 impl GroundTruth {
-    /// The reference truth: figures shaped after the original's reported mean actuals (analysis.md Part C,
+    /// The reference truth: figures shaped after the original's reported mean actuals (METRICS.md C,
     /// calibration runs: implementation/low ≈ 1,700, implementation/medium ≈ 4,100, docs/low ≈ 4,150 —
     /// 1.3× what the estimator predicted —, tests/medium ≈ 4,600).
     pub fn reference() -> Self {

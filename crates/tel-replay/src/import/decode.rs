@@ -186,7 +186,7 @@ pub fn decode_event(
     if let Some(key) = map.keys().find(|k| kind_of(k).is_none()) {
         return Err(err(
             key,
-            "unknown key: expected the export keys of telemetry.md §6 or tel's extended keys",
+            "unknown key: expected the export keys of docs/FORMATS.md F5 or tel's extended keys",
         ));
     }
     if let Some((key, _)) = ORIGINAL_FIELDS.iter().find(|(k, _)| !map.contains_key(*k)) {

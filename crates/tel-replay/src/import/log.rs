@@ -1,4 +1,4 @@
-//! Executor-log import: `[TokenEstimationV2]` primary and fallback lines (telemetry.md §7.1, §7.2), V1 lines on request.
+//! Executor-log import: `[TokenEstimationV2]` primary and fallback lines (FORMATS.md F6), V1 lines on request.
 
 use std::io::BufRead;
 

@@ -1,4 +1,4 @@
-//! The original replay tool (analysis.md A2.2-A2.4): re-predict each sample, compare S-R SMAPEs, print the report.
+//! The original replay tool (METRICS.md A2.2-A2.4): re-predict each sample, compare S-R SMAPEs, print the report.
 
 mod render;
 mod sample;
@@ -48,7 +48,7 @@ pub struct LegacyRow {
     pub new_smape: f64,
 }
 
-/// The summary of analysis.md A2.3.
+/// The summary of METRICS.md A2.3.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LegacySummary {
     /// Number of samples.
@@ -166,7 +166,7 @@ impl LegacySummaryAccumulator {
         }
     }
 
-    /// The summary of analysis.md A2.3 over the rows pushed so far.
+    /// The summary of METRICS.md A2.3 over the rows pushed so far.
     pub fn finish(&self) -> Result<LegacySummary, LegacyReplayError> {
         if self.n == 0 {
             return Err(LegacyReplayError::NoSamples);

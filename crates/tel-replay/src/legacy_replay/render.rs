@@ -1,4 +1,4 @@
-//! The original replay's stdout text (analysis.md A2.4), byte for byte.
+//! The original replay's stdout text (METRICS.md A2.4), byte for byte.
 
 use std::io::{self, Write};
 

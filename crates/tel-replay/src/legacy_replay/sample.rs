@@ -1,4 +1,4 @@
-//! Inputs of the original replay (analysis.md A2.1): one sample per stored event or matching log line.
+//! Inputs of the original replay (METRICS.md A2.1): one sample per stored event or matching log line.
 
 use tel_core::TelemetryEvent;
 use tel_core::metrics::smape_replay;

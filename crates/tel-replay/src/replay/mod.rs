@@ -1,4 +1,4 @@
-//! The default, censoring-aware replay (analysis.md Part B): stream events, predict each with one or more
+//! The default, censoring-aware replay (METRICS.md Part B): stream events, predict each with one or more
 //! estimators, and accumulate an accuracy report per estimator, overall and per stratum.
 
 mod csv;

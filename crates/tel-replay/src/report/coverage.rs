@@ -1,7 +1,7 @@
 //! Sample-collection readiness: clean samples per category × complexity × deliverable bucket against the
 //! Phase-3 plan (buckets `1-3`, `4-7`, `8-15`, `16+`; a total of 30-50 samples).
 //!
-//! A clean sample is an eligible event (analysis.md B1) that was not truncated: its actual is the true need.
+//! A clean sample is an eligible event (METRICS.md B1) that was not truncated: its actual is the true need.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,9 +14,8 @@ use tel_core::{
 /// The JSON schema identifier of [`Coverage`].
 pub const COVERAGE_SCHEMA: &str = "tel.coverage/1";
 
-/// The complexities the plan expects in every category.
-pub const PLANNED_COMPLEXITIES: [Complexity; 3] =
-    [Complexity::Low, Complexity::Medium, Complexity::High];
+/// The complexities the plan expects in every category: all four the schema allows.
+pub const PLANNED_COMPLEXITIES: [Complexity; 4] = Complexity::ALL;
 
 /// The deliverable buckets of the plan (the `collection` scheme without its zero bucket).
 pub const PLANNED_BUCKETS: [&str; 4] = ["1-3", "4-7", "8-15", "16+"];
@@ -173,10 +172,13 @@ impl CoverageBuilder {
         let categories: Vec<String> = if options.categories.is_empty() {
             self.categories.into_iter().collect()
         } else {
+            // `--category testing --category tests` is one category: normalise, then keep the first of each.
+            let mut seen = BTreeSet::new();
             options
                 .categories
                 .iter()
                 .map(|c| normalise_category(c))
+                .filter(|c| seen.insert(c.clone()))
                 .collect()
         };
         let mut cells = Vec::new();
@@ -270,7 +272,7 @@ mod tests {
             }
         }
         let result = coverage(&events, CoverageOptions::default());
-        assert_eq!((result.clean_total, result.missing_cells), (36, 0));
+        assert_eq!((result.clean_total, result.missing_cells), (48, 0));
         assert_eq!(result.verdict, CoverageVerdict::Validated);
     }
 
@@ -282,15 +284,48 @@ mod tests {
             event("docs", Complexity::Low, 0, 1000, 900, 4096, false),
         ];
         let result = coverage(&events, CoverageOptions::default());
-        assert_eq!(result.cells.len(), 12);
+        assert_eq!(result.cells.len(), 16);
         assert_eq!(result.clean_total, 1);
         assert_eq!(result.truncated, 1);
         assert_eq!(result.clean_without_deliverables, 1);
-        assert_eq!(result.missing_cells, 11);
+        assert_eq!(result.missing_cells, 15);
         assert_eq!(result.verdict, CoverageVerdict::Incomplete);
         assert_eq!(result.reasons.len(), 2, "{:?}", result.reasons);
         let json = serde_json::to_value(&result).expect("json");
         assert_eq!(json["verdict"], "VALIDATION INCOMPLETE");
+    }
+
+    #[test]
+    fn repeated_categories_are_one_row_and_maintenance_is_a_planned_complexity() {
+        let events = [
+            event(
+                "testing",
+                Complexity::Maintenance,
+                2,
+                1000,
+                900,
+                4096,
+                false,
+            ),
+            event("tests", Complexity::Low, 2, 1000, 900, 4096, false),
+        ];
+        let options = CoverageOptions {
+            categories: vec!["testing".to_owned(), "tests".to_owned(), "TESTS".to_owned()],
+            ..CoverageOptions::default()
+        };
+        let result = coverage(&events, options);
+        assert_eq!(
+            result.cells.len(),
+            16,
+            "one category × 4 complexities × 4 buckets"
+        );
+        assert!(result.cells.iter().all(|c| c.category == "tests"));
+        assert_eq!(result.clean_total, 2, "each sample counted once");
+        let maintenance = result
+            .cells
+            .iter()
+            .find(|c| c.complexity == Complexity::Maintenance && c.deliverables == "1-3");
+        assert_eq!(maintenance.map(|c| c.clean), Some(1));
     }
 
     #[test]

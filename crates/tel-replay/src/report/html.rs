@@ -71,15 +71,12 @@ pub fn render_with_cost_curve(report: &Report, source: &str, curve: &[TuneCurveP
 }
 
 fn summary(page: &mut String, report: &Report) {
-    let class = if report.decision.tuning_needed {
-        "fail"
+    let (class, headline) = if report.decision.no_data {
+        ("fail", "No data to judge")
+    } else if report.decision.tuning_needed {
+        ("fail", "Tuning needed")
     } else {
-        "pass"
-    };
-    let headline = if report.decision.tuning_needed {
-        "Tuning needed"
-    } else {
-        "Within targets"
+        ("pass", "Within targets")
     };
     let _ = writeln!(
         page,

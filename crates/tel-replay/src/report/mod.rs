@@ -3,7 +3,7 @@
 //! [`ReportBuilder`] takes events one at a time (the caller streams them from the store) and
 //! [`ReportBuilder::finish`] produces a [`Report`]: Tier 1 risk against targets, Tier 2 cost,
 //! diagnostics on non-truncated events, truncated events as lower bounds with the triage of
-//! analysis.md A7, stratification, and the tuning decision. All aggregates come from tel-core
+//! METRICS.md A7, stratification, and the tuning decision. All aggregates come from tel-core
 //! ([`AccuracyAccumulator`], [`tel_core::stats`]); this module only routes events and assembles.
 
 pub mod coverage;
@@ -159,7 +159,7 @@ pub struct Diagnostics {
     pub actual_median: Option<f64>,
 }
 
-/// One triage segment of truncated events (analysis.md A7).
+/// One triage segment of truncated events (METRICS.md A7).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Segment {
     /// E.g. `category=docs`, `cat=docs,complexity=low`, `complexity=high,deliv=16+`.
@@ -225,6 +225,9 @@ pub struct StratumRow {
 pub struct Decision {
     /// True iff a Tier 1 target fails.
     pub tuning_needed: bool,
+    /// True when no event is eligible (an empty or all-excluded database): there is nothing to judge, so
+    /// the report is neither "within targets" nor "tuning needed", and `tel report --check` fails.
+    pub no_data: bool,
     /// One sentence per failed target or secondary concern.
     pub reasons: Vec<String>,
 }
@@ -418,7 +421,7 @@ impl ReportBuilder {
             .into_iter()
             .map(|(key, acc)| stratum_row(key, &acc.finish()))
             .collect();
-        let decision = decide(&tier1, &tier2);
+        let decision = decide(&tier1, &tier2, &accuracy);
         let (outcomes, by_provider_model) = self.outcomes.finish();
         Report {
             schema: REPORT_SCHEMA,
@@ -484,7 +487,18 @@ fn stratum_row(key: StratumKey, acc: &AccuracyReport) -> StratumRow {
 }
 
 /// "Tuning needed" iff a Tier 1 target fails (A5); a waste P90 above 3 is named as a secondary concern.
-fn decide(tier1: &Tier1, tier2: &Tier2) -> Decision {
+/// With no eligible event there is nothing to judge, and the one reason says why.
+fn decide(tier1: &Tier1, tier2: &Tier2, accuracy: &AccuracyReport) -> Decision {
+    if accuracy.eligible == 0 {
+        return Decision {
+            tuning_needed: false,
+            no_data: true,
+            reasons: vec![format!(
+                "no data to judge: {} events, none eligible (an empty database, or every event excluded)",
+                format::count(accuracy.events)
+            )],
+        };
+    }
     let mut reasons = Vec::new();
     for (name, check) in [
         ("underestimation", &tier1.underestimation),
@@ -509,6 +523,7 @@ fn decide(tier1: &Tier1, tier2: &Tier2) -> Decision {
     }
     Decision {
         tuning_needed,
+        no_data: false,
         reasons,
     }
 }
@@ -549,7 +564,25 @@ mod tests {
         let report = build(&[]);
         assert_eq!(report.tier1.truncation.verdict, Verdict::NoData);
         assert!(!report.decision.tuning_needed);
+        assert!(report.decision.no_data);
         assert!(report.strata.is_empty());
+    }
+
+    #[test]
+    fn all_excluded_events_are_no_data_to_judge() {
+        // Actuals below the legacy minimum of 50 tokens are excluded: nothing is left to judge.
+        let events = [
+            event("docs", Complexity::Low, 2, 1000, 10, 4096, false),
+            event("docs", Complexity::Low, 2, 1000, 20, 4096, false),
+        ];
+        let report = build(&events);
+        assert_eq!(report.accuracy.eligible, 0);
+        assert!(report.decision.no_data && !report.decision.tuning_needed);
+        assert!(
+            report.decision.reasons[0].starts_with("no data to judge: 2 events"),
+            "{:?}",
+            report.decision.reasons
+        );
     }
 
     #[test]

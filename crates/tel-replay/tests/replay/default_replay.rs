@@ -1,4 +1,4 @@
-//! The censoring-aware replay against analysis.md B11 (the 28-row snapshot, stored and v2-head predictions).
+//! The censoring-aware replay against METRICS.md B11 (the 28-row snapshot, stored and v2-head predictions).
 
 use tel_core::TelemetryEvent;
 use tel_replay::replay::{

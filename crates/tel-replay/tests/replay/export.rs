@@ -1,4 +1,4 @@
-//! Export goldens: the original NDJSON bytes of the legacy snapshot (telemetry.md §6) and the stderr header.
+//! Export goldens: the original NDJSON bytes of the legacy snapshot (FORMATS.md F5) and the stderr header.
 
 use tel_replay::export::{ExportFormat, ExportWriter, export_header};
 

@@ -257,7 +257,7 @@ fn batch_requests_with_hostile_lines_get_located_errors_and_critical_takes_the_d
         error(4),
         "req.ndjson:5: complexity: expected a string, found -1"
     );
-    // The estimator takes complexity as raw text (estimator-v2 E12): unknown means the default base.
+    // The estimator takes complexity as raw text (ESTIMATOR.md, defect E12): unknown means the default base.
     assert_eq!(answers[5]["selected_budget"], 8192, "{}", answers[5]);
     assert_eq!(
         answers[6]["estimated_tokens"],

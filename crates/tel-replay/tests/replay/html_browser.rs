@@ -1,13 +1,11 @@
 //! Renders the HTML report in headless Chromium and checks the plots reach the DOM; writes a screenshot
-//! to `target/tel-report.png` for people to look at. Skips when `chromium` is not installed.
+//! to `target/tel-report.png` for people to look at. Skips when Chromium is not installed (fails under CI).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use tel_core::{Complexity, TelemetryEvent, Timestamp, UsageKind};
 use tel_replay::report::{ReportBuilder, ReportOptions, html};
-
-const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// A deterministic mix of categories, complexities, deliverable counts, truncations and legacy rows.
 fn events(n: u64) -> Vec<TelemetryEvent> {
@@ -82,8 +80,8 @@ fn target_dir() -> PathBuf {
         .to_path_buf()
 }
 
-fn chromium(profile: &Path, args: &[String]) -> std::process::Output {
-    Command::new(CHROMIUM)
+fn run_chromium(binary: &Path, profile: &Path, args: &[String]) -> std::process::Output {
+    Command::new(binary)
         .args([
             "--headless",
             "--no-sandbox",
@@ -104,10 +102,9 @@ fn chromium(profile: &Path, args: &[String]) -> std::process::Output {
 
 #[test]
 fn html_report_plots_render_in_headless_chromium() {
-    if !Path::new(CHROMIUM).exists() {
-        eprintln!("skipped: {CHROMIUM} not found (apt-get install chromium)");
+    let Some(chromium_binary) = crate::chromium::chromium() else {
         return;
-    }
+    };
     let mut builder = ReportBuilder::new(ReportOptions::default());
     for event in events(600) {
         builder.push(&event);
@@ -121,7 +118,8 @@ fn html_report_plots_render_in_headless_chromium() {
     std::fs::write(&file, &page).expect("write html");
     let url = format!("file://{}", file.display());
 
-    let dom = chromium(
+    let dom = run_chromium(
+        &chromium_binary,
         &dir.path().join("profile-dom"),
         &["--dump-dom".into(), url.clone()],
     );
@@ -161,7 +159,8 @@ fn html_report_plots_render_in_headless_chromium() {
 
     let shot = target_dir().join("tel-report.png");
     let _ = std::fs::remove_file(&shot);
-    let out = chromium(
+    let out = run_chromium(
+        &chromium_binary,
         &dir.path().join("profile-shot"),
         &[
             format!("--screenshot={}", shot.display()),

@@ -1,7 +1,5 @@
 //! Budget-policy simulation: hand-computed fixtures pin the B9 arithmetic, including the unknown rule.
 
-use std::path::PathBuf;
-
 use tel_core::accuracy::PinballTau;
 use tel_core::estimator::{Estimator, Profile};
 use tel_replay::calibrate::events::read_source;
@@ -210,12 +208,7 @@ fn policies_parse_and_reject_nonsense() {
 pub fn snapshot_source(
     profile: &str,
 ) -> Option<(tempfile::TempDir, tel_replay::calibrate::events::Source)> {
-    let db = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/real-data/autopack-legacy-2025-12-24.db");
-    if !db.is_file() {
-        println!("skipped: real data not found");
-        return None;
-    }
+    let db = crate::real_data::real_data()?.join("autopack-legacy-2025-12-24.db");
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("snapshot.db");
     std::fs::copy(&db, &copy).unwrap();
@@ -240,7 +233,7 @@ fn v2_head_budgets_on_legacy_snapshot_match_b11() {
         .map(|i| i.select_budget(&estimator))
         .collect();
     let all = simulate(&source.prepared.sim_events, &budgets, tau(0.95)).overall;
-    // analysis.md B11: would_truncate 1 (event 22, b′ = 4680 < a = 5617), safe 13, unknown 14 ⇒ [3.6%, 53.6%].
+    // METRICS.md B11: would_truncate 1 (event 22, b′ = 4680 < a = 5617), safe 13, unknown 14 ⇒ [3.6%, 53.6%].
     assert_eq!(
         (all.n, all.would_truncate, all.safe, all.unknown),
         (28, 1, 13, 14)
@@ -249,4 +242,26 @@ fn v2_head_budgets_on_legacy_snapshot_match_b11() {
         close(all.truncation_rate[0], 1.0 / 28.0) && close(all.truncation_rate[1], 15.0 / 28.0)
     );
     assert!(budgets.contains(&4680) && budgets.contains(&28199));
+}
+
+#[test]
+fn simulate_strata_use_the_stored_category_normalised_as_report_and_replay_do() {
+    let Some((_dir, source)) = snapshot_source("v2-head") else {
+        return;
+    };
+    let categories: std::collections::BTreeSet<&str> = source
+        .prepared
+        .sim_events
+        .iter()
+        .map(|e| e.stratum.category.as_str())
+        .collect();
+    // The snapshot's `documentation` and `docs` rows are `docs` in `tel report` and `tel replay`; the
+    // estimator's effective categories (doc_synthesis, doc_sot_update) must not leak into simulate.
+    assert!(categories.contains("docs"), "{categories:?}");
+    assert!(
+        categories
+            .iter()
+            .all(|c| *c == tel_core::normalise_category(c) && !c.starts_with("doc_")),
+        "{categories:?}"
+    );
 }

@@ -1,4 +1,4 @@
-//! analysis.md A2.6 (c): new predictions and replay summaries per estimator profile, as published by the spec.
+//! METRICS.md A2.6: new predictions and replay summaries per estimator profile, as published by the spec.
 
 /// Expected summary at printed precision: (avg old, avg new, under old, under new, waste old, waste new).
 pub type Summary = (

@@ -1,4 +1,4 @@
-//! `token_budget_escalation_events`: the P10 budget escalation record (telemetry.md §5.6).
+//! `token_budget_escalation_events`: the P10 budget escalation record (FORMATS.md F4).
 
 use diesel::prelude::*;
 use tel_core::Timestamp;

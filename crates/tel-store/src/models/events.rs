@@ -25,7 +25,7 @@ pub struct InsertOptions {
     /// Create the `runs` / `phases` rows of events that will be stored when they are missing (foreign
     /// keys are enforced); in the original's wide tables too (see [`crate::ensure_parents`]).
     pub ensure_parents: bool,
-    /// Apply the run_id backfill of telemetry.md §2.5 to events whose run id is empty or `unknown`,
+    /// Apply the run_id backfill of FORMATS.md F2.5 to events whose run id is empty or `unknown`,
     /// flagging them `run_id_inferred`.
     pub backfill_run_id: bool,
 }

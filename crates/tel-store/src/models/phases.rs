@@ -1,4 +1,4 @@
-//! `phases`: the run_id backfill lookup (telemetry.md §2.5; creation: [`super::parents`]).
+//! `phases`: the run_id backfill lookup (FORMATS.md F2.5; creation: [`super::parents`]).
 
 use diesel::prelude::*;
 use diesel::sql_types::{Text, Timestamp as Timestamp_};

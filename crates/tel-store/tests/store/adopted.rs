@@ -13,7 +13,7 @@ use tel_store::{
 use crate::fixture::{TestDb, draft, migrated_backends};
 use crate::legacy::{count, real_snapshot};
 
-/// Every state of the original's run, tier and phase enums (telemetry.md §5.1): its ORM cannot load
+/// Every state of the original's run, tier and phase enums (FORMATS.md F4): its ORM cannot load
 /// a row holding any other value.
 const RUN_STATES: [&str; 13] = [
     "QUEUED",

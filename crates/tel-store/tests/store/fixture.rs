@@ -12,9 +12,6 @@ use tel_store::{
 };
 use tempfile::TempDir;
 
-/// The variable naming an administrative PostgreSQL URL for tests.
-const PG_VAR: &str = "TEL_TEST_PG_URL";
-
 /// A database for one test; dropped (PostgreSQL) or deleted (SQLite) afterwards.
 pub struct TestDb {
     pub url: DatabaseUrl,
@@ -39,10 +36,7 @@ impl TestDb {
             eprintln!("PostgreSQL tests skipped: tel-store built without its postgres feature");
             return None;
         }
-        let Ok(admin) = std::env::var(PG_VAR) else {
-            eprintln!("PostgreSQL tests skipped: TEL_TEST_PG_URL not set");
-            return None;
-        };
+        let admin = crate::postgres::admin_url()?;
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let name = format!(
             "tel_test_{}_{}",
@@ -130,7 +124,7 @@ pub fn empty_backends() -> Vec<TestDb> {
     dbs
 }
 
-/// The common arguments of telemetry.md §4 with the given per-test values.
+/// The common arguments of FORMATS.md F3 with the given per-test values.
 pub fn draft(
     complexity: Complexity,
     deliverables: &[&str],

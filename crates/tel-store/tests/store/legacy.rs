@@ -1,5 +1,5 @@
 //! Legacy adoption: the real 2025-12-24 snapshot and synthetic databases at every stage of the
-//! original's schema history (telemetry.md §5.2/§5.3/§5.8) keep every row and value exactly.
+//! original's schema history (FORMATS.md F4) keep every row and value exactly.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -158,14 +158,7 @@ fn adopt_and_compare(path: &Path) -> tel_store::MigrateReport {
 }
 
 pub(crate) fn real_snapshot() -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/real-data/autopack-legacy-2025-12-24.db");
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("skipped: real data not found");
-        None
-    }
+    Some(crate::real_data::real_data()?.join("autopack-legacy-2025-12-24.db"))
 }
 
 /// Every table of the snapshot except the telemetry table, with its row-count query.

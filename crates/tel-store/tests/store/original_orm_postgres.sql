@@ -1,5 +1,5 @@
 -- A PostgreSQL database as the original's ORM (create_all) would leave it, written for tel's tests from
--- telemetry.md §5.1, §5.2 (final ORM column) and §5.6: native enum types for states, 32-bit integers,
+-- FORMATS.md F4 (the final ORM columns; the escalation table): native enum types for states, 32-bit integers,
 -- VARCHAR text, no CHECK on complexity, nullable is_sot_file defaulting to false, the composite
 -- foreign key fk_token_est_v2_run_phase and the unique (run_id, phase_id) of phases.
 CREATE TYPE runstate AS ENUM ('QUEUED', 'PLAN_BOOTSTRAP', 'RUN_CREATED', 'PHASE_QUEUEING', 'PHASE_EXECUTION',

@@ -1,4 +1,4 @@
-//! The writer's regression tests of telemetry.md §4 (4.1-4.6 and the additional cases), on both backends.
+//! The writer's regression tests of FORMATS.md F3 (the original cases and the derived ones), on both backends.
 
 use std::sync::{Arc, Mutex};
 
