@@ -60,6 +60,25 @@ fn event_line(i: usize) -> String {
     )
 }
 
+/// A running `tel record --force --batch -` into `url`, spooling to `spool`, its stdin and stdout piped.
+fn batch_recorder(tel: &Tel, url: &str, spool: &str) -> anyhow::Result<std::process::Child> {
+    tel.command(&[
+        "record",
+        "--force",
+        "--batch",
+        "-",
+        "--database-url",
+        url,
+        "--spool",
+        spool,
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .context("cannot start tel record")
+}
+
 /// `tel record --batch -` writes events continuously; the server is stopped (`pg_ctl stop -m fast`,
 /// cutting the open connection) after a third of them are answered and restarted after two thirds.
 fn recording_loop_survives_a_server_stop(
@@ -71,22 +90,7 @@ fn recording_loop_survives_a_server_stop(
     tel.run(&["migrate", "--database-url", url])?;
     let spool = work.join("recording.spool.ndjson");
     let spool_arg = spool.to_str().context("work directory is not UTF-8")?;
-    let mut child = tel
-        .command(&[
-            "record",
-            "--force",
-            "--batch",
-            "-",
-            "--database-url",
-            url,
-            "--spool",
-            spool_arg,
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("cannot start tel record")?;
+    let mut child = batch_recorder(tel, url, spool_arg)?;
     let mut stdin = child.stdin.take().context("no stdin")?;
     // Fed from a thread so the recorder never waits for the test while the server goes down.
     let feeder = std::thread::spawn(move || -> std::io::Result<()> {
@@ -255,22 +259,7 @@ struct Feed {
 impl Feed {
     fn start(tel: &Tel, url: &str, spool: &Path) -> anyhow::Result<Self> {
         let spool = spool.to_str().context("work directory is not UTF-8")?;
-        let mut child = tel
-            .command(&[
-                "record",
-                "--force",
-                "--batch",
-                "-",
-                "--database-url",
-                url,
-                "--spool",
-                spool,
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("cannot start tel record")?;
+        let mut child = batch_recorder(tel, url, spool)?;
         Ok(Self {
             stdin: child.stdin.take().context("no stdin")?,
             stdout: BufReader::new(child.stdout.take().context("no stdout")?),
