@@ -37,12 +37,19 @@ pub enum Grouping {
     ProviderModel,
 }
 
+/// Events without a category: normalised category `unknown` or empty, what the importers store when the
+/// source names none.
+pub fn uncategorised(events: &[SimEvent]) -> usize {
+    events
+        .iter()
+        .filter(|e| matches!(e.stratum.category.as_str(), "" | "unknown"))
+        .count()
+}
+
 impl Grouping {
-    /// [`Grouping::ProviderModel`] when there are events and none has a category (its normalised
-    /// category is `unknown` or empty, what the importers store when the source names none).
+    /// [`Grouping::ProviderModel`] when there are events and none has a category ([`uncategorised`]).
     pub fn of(events: &[SimEvent]) -> Self {
-        let uncategorised = |e: &SimEvent| matches!(e.stratum.category.as_str(), "" | "unknown");
-        if !events.is_empty() && events.iter().all(uncategorised) {
+        if !events.is_empty() && uncategorised(events) == events.len() {
             Self::ProviderModel
         } else {
             Self::CategoryComplexity

@@ -10,7 +10,7 @@ use tel_core::estimator::{Estimator, Profile};
 use tel_replay::calibrate::CvConfig;
 use tel_replay::report::format;
 use tel_replay::simulate::{
-    Grouping, Policy, PolicyScore, SimEvent, SimReport, by_provider_model, simulate,
+    Grouping, Policy, PolicyScore, SimEvent, SimReport, by_provider_model, simulate, uncategorised,
 };
 use tel_store::coefficients::load_coefficients;
 
@@ -149,12 +149,9 @@ fn notes(grouping: Grouping, events: &[SimEvent]) -> Vec<String> {
             "fixed:<n> and quantile:<q> need no prediction: quantile:<q> budgets the conformal q-quantile of the observed output tokens of the provider / model (other folds); buffer, select-budget and file policies are not computed".to_owned(),
         ],
         Grouping::CategoryComplexity => {
-            let uncategorised = events
-                .iter()
-                .filter(|e| e.stratum.category == "unknown")
-                .count();
-            (uncategorised > 0)
-                .then(|| format!("{uncategorised} of {} events have no category (rows unknown/…): the profile predicts their p from nothing, so the buffer, quantile, select-budget and file figures of those rows rest on no prediction; fixed:<n> needs none", events.len()))
+            let n = uncategorised(events);
+            (n > 0)
+                .then(|| format!("{n} of {} events have no category (rows unknown/…): the profile predicts their p from nothing, so the buffer, quantile, select-budget and file figures of those rows rest on no prediction; fixed:<n> needs none", events.len()))
                 .into_iter()
                 .collect()
         }
