@@ -16,12 +16,59 @@ use crate::calibrate::{CvConfig, Outcome, Stratum, assign_folds, conformal_quant
 /// One stored event as the simulator sees it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SimEvent {
-    /// Reporting stratum.
+    /// Reporting stratum: normalised category / complexity, or provider / model under
+    /// [`Grouping::ProviderModel`] (see [`by_provider_model`]).
     pub stratum: Stratum,
-    /// The prediction `p` that buffer and quantile policies scale.
+    /// The prediction `p` that buffer and quantile policies scale (1 under [`Grouping::ProviderModel`]).
     pub predicted: i64,
     /// What happened under the original ceiling.
     pub outcome: Outcome,
+}
+
+/// What a simulation's per-stratum rows are keyed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Grouping {
+    /// Normalised category / complexity: the events carry the estimator's inputs.
+    #[serde(rename = "category/complexity")]
+    CategoryComplexity,
+    /// Provider / model: no event has a category (e.g. OTLP spans without `tel.category`), so the
+    /// profile has nothing to predict from and `p` is not a prediction.
+    #[serde(rename = "provider/model")]
+    ProviderModel,
+}
+
+/// Events without a category: normalised category `unknown` or empty, what the importers store when the
+/// source names none.
+pub fn uncategorised(events: &[SimEvent]) -> usize {
+    events
+        .iter()
+        .filter(|e| matches!(e.stratum.category.as_str(), "" | "unknown"))
+        .count()
+}
+
+impl Grouping {
+    /// [`Grouping::ProviderModel`] when there are events and none has a category ([`uncategorised`]).
+    pub fn of(events: &[SimEvent]) -> Self {
+        if !events.is_empty() && uncategorised(events) == events.len() {
+            Self::ProviderModel
+        } else {
+            Self::CategoryComplexity
+        }
+    }
+}
+
+/// `events` keyed by `provider_models` (same order) with `p = 1`, so that `quantile:q` budgets the
+/// conformal `q`-quantile of the observed need `a` of the group itself and `fixed:` is unchanged.
+pub fn by_provider_model(events: &[SimEvent], provider_models: &[Stratum]) -> Vec<SimEvent> {
+    events
+        .iter()
+        .zip(provider_models)
+        .map(|(event, key)| SimEvent {
+            stratum: key.clone(),
+            predicted: 1,
+            outcome: event.outcome,
+        })
+        .collect()
 }
 
 /// A budget rule.
@@ -110,18 +157,48 @@ impl Policy {
                     .collect(),
             ),
             Self::Fixed(n) => Some(vec![*n; events.len()]),
-            Self::Quantile(q) => Some(quantile_budgets(events, *q, cv)),
+            // No usable training event at all: m = 1, the prediction itself.
+            Self::Quantile(q) => Some(
+                quantile_budgets(events, *q, cv)
+                    .into_iter()
+                    .zip(events)
+                    .map(|(budget, e)| budget.unwrap_or(e.predicted))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The budget of every event of a run without predictions ([`Grouping::ProviderModel`], events of
+    /// [`by_provider_model`]): `fixed:` as always, `quantile:` from the observed need alone; otherwise
+    /// why the rule cannot be computed there.
+    pub fn budgets_without_predictions(
+        &self,
+        events: &[SimEvent],
+        cv: &CvConfig,
+    ) -> Result<Vec<i64>, &'static str> {
+        match self {
+            Self::Buffer(_) => Err("buffer:<x> multiplies the prediction p, and these events have none"),
+            Self::SelectBudget(_) | Self::File(_) => Err(
+                "select_budget scales the profile's estimate, which needs each event's category, complexity and deliverables",
+            ),
+            Self::Fixed(n) => Ok(vec![*n; events.len()]),
+            // Without a prediction to fall back on, an event whose other folds hold no completed event
+            // has no budget at all; better no figures than a made-up one.
+            Self::Quantile(q) => quantile_budgets(events, *q, cv)
+                .into_iter()
+                .collect::<Option<Vec<i64>>>()
+                .ok_or("quantile:<q> learns the observed need from completed events of the other folds, and a fold has none there"),
         }
     }
 }
 
 /// Cross-validated conformal budgets: each event's multiplier comes from the other folds only.
 /// A stratum with fewer than `min_samples` usable training events borrows the pooled training
-/// multiplier; with no usable training event at all the budget is `p` itself.
-fn quantile_budgets(events: &[SimEvent], q: f64, cv: &CvConfig) -> Vec<i64> {
+/// multiplier; with no usable training event at all the budget is `None` (the caller decides).
+fn quantile_budgets(events: &[SimEvent], q: f64, cv: &CvConfig) -> Vec<Option<i64>> {
     let fold_of = assign_folds(events.len(), cv.folds, cv.seed);
     let folds = fold_of.iter().max().map_or(0, |f| f + 1);
-    let mut budgets = vec![0; events.len()];
+    let mut budgets = vec![None; events.len()];
     for fold in 0..folds {
         let mut by_stratum: BTreeMap<&Stratum, Vec<f64>> = BTreeMap::new();
         let mut pooled = Vec::new();
@@ -143,9 +220,8 @@ fn quantile_budgets(events: &[SimEvent], q: f64, cv: &CvConfig) -> Vec<i64> {
                 .filter(|ratios| ratios.len() >= cv.min_samples.max(1))
                 .and_then(|ratios| conformal_quantile(ratios, q))
                 .map(|c| c.value)
-                .or(pooled_multiplier)
-                .unwrap_or(1.0);
-            budgets[i] = (event.predicted as f64 * multiplier) as i64;
+                .or(pooled_multiplier);
+            budgets[i] = multiplier.map(|m| (event.predicted as f64 * m) as i64);
         }
     }
     budgets

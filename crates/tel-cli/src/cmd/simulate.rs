@@ -9,7 +9,9 @@ use tel_core::accuracy::PinballTau;
 use tel_core::estimator::{Estimator, Profile};
 use tel_replay::calibrate::CvConfig;
 use tel_replay::report::format;
-use tel_replay::simulate::{Policy, PolicyScore, SimReport, simulate};
+use tel_replay::simulate::{
+    Grouping, Policy, PolicyScore, SimEvent, SimReport, by_provider_model, simulate, uncategorised,
+};
 use tel_store::coefficients::load_coefficients;
 
 use super::calibrate::{EventSource, SourceArgs};
@@ -54,13 +56,23 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let tau =
         PinballTau::new(args.quantile).with_context(|| format!("--quantile {}", args.quantile))?;
     let source = EventSource::load(&args.source)?;
-    let events = &source.prepared.sim_events;
+    let prepared = &source.prepared;
+    let grouping = Grouping::of(&prepared.sim_events);
+    let regrouped;
+    let events = match grouping {
+        Grouping::CategoryComplexity => &prepared.sim_events,
+        Grouping::ProviderModel => {
+            regrouped = by_provider_model(&prepared.sim_events, &prepared.provider_models);
+            &regrouped
+        }
+    };
     let cv = CvConfig {
         folds: args.folds as usize,
         seed: args.seed,
         min_samples: args.min_samples as usize,
     };
     let mut reports = Vec::new();
+    let mut not_computable = Vec::new();
     for policy in &args.policies {
         let profile = match policy {
             Policy::SelectBudget(name) => Some(Profile::builtin(name).with_context(|| {
@@ -74,8 +86,15 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
             }
             _ => None,
         };
-        let budgets = match profile {
-            Some(profile) => {
+        let budgets = match (grouping, profile) {
+            (Grouping::ProviderModel, _) => match policy.budgets_without_predictions(events, &cv) {
+                Ok(budgets) => budgets,
+                Err(reason) => {
+                    not_computable.push((policy.to_string(), reason));
+                    continue;
+                }
+            },
+            (_, Some(profile)) => {
                 let estimator = Estimator::new(profile);
                 source
                     .prepared
@@ -84,14 +103,15 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
                     .map(|input| input.select_budget(&estimator))
                     .collect()
             }
-            _ => policy
+            (_, None) => policy
                 .budgets_from_predictions(events, &cv)
                 .with_context(|| format!("--policy {policy}: no budgets computed"))?,
         };
         reports.push((policy.to_string(), simulate(events, &budgets, tau)));
     }
+    let notes = notes(grouping, &prepared.sim_events);
     if args.json {
-        let out = json!({
+        let mut out = json!({
             "profile": source.profile.id,
             "events": source.events,
             "simulated": events.len(),
@@ -99,11 +119,43 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
             "tau": args.quantile,
             "policies": reports.iter().map(|(name, r)| json!({"policy": name, "report": r})).collect::<Vec<_>>(),
         });
+        // Only data without categories, or with uncategorised events, gets the fields: today's keep their shape.
+        if grouping == Grouping::ProviderModel {
+            out["grouping"] = json!(grouping);
+            out["not_computable"] = not_computable
+                .iter()
+                .map(|(policy, reason)| json!({"policy": policy, "reason": reason}))
+                .collect();
+        }
+        if !notes.is_empty() {
+            out["notes"] = json!(notes);
+        }
         outln!("{}", serde_json::to_string_pretty(&out)?)?;
     } else {
-        print_reports(&source, &reports, args.quantile)?;
+        print_reports(&source, &reports, args.quantile, grouping, &notes)?;
+        for (policy, reason) in &not_computable {
+            outln!()?;
+            outln!("policy {policy}: not computed: {reason}")?;
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the reader must know about the events' predictions, in words.
+fn notes(grouping: Grouping, events: &[SimEvent]) -> Vec<String> {
+    match grouping {
+        Grouping::ProviderModel => vec![
+            "no event has a category (e.g. OTLP spans without tel.category): rows are provider / model, and p is not a prediction".to_owned(),
+            "fixed:<n> and quantile:<q> need no prediction: quantile:<q> budgets the conformal q-quantile of the observed output tokens of the provider / model (other folds); buffer, select-budget and file policies are not computed".to_owned(),
+        ],
+        Grouping::CategoryComplexity => {
+            let n = uncategorised(events);
+            (n > 0)
+                .then(|| format!("{n} of {} events have no category (rows unknown/…): the profile predicts their p from nothing, so the buffer, quantile, select-budget and file figures of those rows rest on no prediction; fixed:<n> needs none", events.len()))
+                .into_iter()
+                .collect()
+        }
+    }
 }
 
 fn pct(x: f64) -> String {
@@ -135,25 +187,37 @@ fn print_reports(
     source: &EventSource,
     reports: &[(String, SimReport)],
     tau: f64,
+    grouping: Grouping,
+    notes: &[String],
 ) -> std::io::Result<()> {
     let skipped = &source.prepared.skipped;
+    let p = match grouping {
+        Grouping::CategoryComplexity => format!("p from profile {}", source.profile.id),
+        Grouping::ProviderModel => "no prediction, by provider / model".to_owned(),
+    };
     outln!(
-        "simulate: {} events read, {} simulated (p from profile {}), {} ineligible, {} truncation unknown",
+        "simulate: {} events read, {} simulated ({p}), {} ineligible, {} truncation unknown",
         source.events,
         source.prepared.sim_events.len(),
-        source.profile.id,
         skipped.ineligible,
         skipped.truncation_unknown
     )?;
     outln!(
         "unknown = truncated originally, given more than its old ceiling: never guessed; pinball at tau {tau} over non-truncated events"
     )?;
+    for note in notes {
+        outln!("note: {note}")?;
+    }
+    let group = match grouping {
+        Grouping::CategoryComplexity => "stratum",
+        Grouping::ProviderModel => "provider/model",
+    };
     for (name, report) in reports {
         outln!()?;
         outln!("policy {name}")?;
         let mut table = format::table(
             [
-                "stratum",
+                group,
                 "n",
                 "trunc",
                 "safe",

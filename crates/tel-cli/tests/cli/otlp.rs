@@ -1,4 +1,4 @@
-//! `tel import --format otlp` end to end: import, re-import as 0 new, and the report's truncation.
+//! `tel import --format otlp` end to end: import, re-import as 0 new, the report's truncation, and `tel simulate` by provider / model.
 
 use std::path::PathBuf;
 
@@ -80,4 +80,92 @@ fn otlp_malformed_file_imports_nothing_and_names_file_and_line() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("malformed.jsonl:3: resourceSpans[0].scopeSpans[0].spans[0].attributes.gen_ai.usage.output_tokens"), "{stderr}");
     assert!(stderr.contains("nothing imported"), "{stderr}");
+}
+
+#[test]
+fn otlp_spans_without_categories_simulate_by_provider_model_and_name_what_needs_a_prediction() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("otlp.db");
+    let legacy = fixture("genai-legacy.jsonl");
+    let out = tel_db(&db, &["import", "--format", "otlp", legacy.as_str()]);
+    assert_eq!(out.status.code(), Some(0));
+    let policies = [
+        "simulate",
+        "--policy",
+        "fixed:2000",
+        "--policy",
+        "buffer:1.2",
+        "--policy",
+        "select-budget:v2-head",
+    ];
+    let out = tel_db(&db, &[&policies[..], &["--json"]].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sim: Value = serde_json::from_slice(&out.stdout).expect("JSON simulation");
+    assert_eq!(sim["grouping"], "provider/model");
+    let computed = sim["policies"].as_array().expect("policies");
+    assert_eq!(
+        computed.len(),
+        1,
+        "only fixed:2000 is computed: {computed:?}"
+    );
+    assert_eq!(computed[0]["policy"], "fixed:2000");
+    let strata = &computed[0]["report"]["strata"];
+    assert_eq!(strata["Anthropic/claude-3-5-sonnet"]["safe"], 1);
+    assert_eq!(
+        strata["Anthropic/claude-3-5-sonnet-20241022"]["would_truncate"],
+        1
+    );
+    let refused: Vec<&str> = sim["not_computable"]
+        .as_array()
+        .expect("not_computable")
+        .iter()
+        .map(|p| p["policy"].as_str().expect("policy"))
+        .collect();
+    assert_eq!(refused, ["buffer:1.2", "select-budget:v2-head"]);
+    assert!(
+        sim["not_computable"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("prediction"))
+    );
+    assert!(
+        sim["notes"][0]
+            .as_str()
+            .is_some_and(|n| n.contains("no event has a category"))
+    );
+
+    let text = tel_db(&db, &policies);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("provider/model"), "{text}");
+    assert!(
+        text.contains("policy buffer:1.2: not computed: buffer:<x> multiplies the prediction p"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("policy buffer:1.2\n"),
+        "no table of figures for buffer:1.2: {text}"
+    );
+
+    // With one span carrying tel.category the categories stay the grouping, and the note counts the others.
+    let (code, _, stderr) = import(&db, &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let out = tel_db(&db, &["simulate", "--policy", "buffer:1.2", "--json"]);
+    let sim: Value = serde_json::from_slice(&out.stdout).expect("JSON simulation");
+    assert!(
+        sim.get("grouping").is_none() && sim.get("not_computable").is_none(),
+        "{sim}"
+    );
+    assert!(
+        sim["policies"][0]["report"]["strata"]["unknown/medium"].is_object(),
+        "{sim}"
+    );
+    assert!(
+        sim["notes"][0]
+            .as_str()
+            .is_some_and(|n| n.starts_with("4 of 5 events have no category")),
+        "{sim}"
+    );
 }

@@ -11,6 +11,7 @@ use tel_store::{DbConn, EventQuery, StoreError, for_each_event};
 use serde::Serialize;
 
 use super::model::{Observation, Outcome, OverheadModel, PricedDeliverable, Stratum};
+use crate::report::outcomes::provider_model;
 use crate::simulate::SimEvent;
 
 /// Why an event was not used, counted in every report.
@@ -34,6 +35,8 @@ pub struct Prepared {
     pub sim_events: Vec<SimEvent>,
     /// Estimates behind `sim_events`, same order (for `select-budget` policies).
     pub inputs: Vec<EventInput>,
+    /// Provider / model of `sim_events`, same order (their group when none has a category).
+    pub provider_models: Vec<Stratum>,
     /// Events left out, by reason.
     pub skipped: Skipped,
 }
@@ -189,6 +192,8 @@ impl Prepared {
             outcome,
         });
         self.inputs.push(input);
+        let (provider, model) = provider_model(event);
+        self.provider_models.push(Stratum::new(provider, model));
     }
 }
 

@@ -11,6 +11,12 @@ use tel_core::{EventView, TelemetryEvent};
 /// Provider or model of an event that does not name one.
 const UNKNOWN: &str = "unknown";
 
+/// The provider (`unknown` when not recorded) and model of `event`: the group of data without categories.
+pub fn provider_model(event: &TelemetryEvent) -> (String, String) {
+    let provider = event.provider.as_deref().unwrap_or(UNKNOWN).to_owned();
+    (provider, event.model.clone())
+}
+
 /// Truncation and slack of a set of events, predicted or not.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Outcomes {
@@ -117,9 +123,8 @@ impl OutcomeGroups {
     /// Adds one event to the overall figures and to its provider × model group.
     pub fn push(&mut self, event: &TelemetryEvent, min_actual: i64) {
         self.overall.push(event, min_actual);
-        let provider = event.provider.as_deref().unwrap_or(UNKNOWN).to_owned();
         self.by_provider_model
-            .entry((provider, event.model.clone()))
+            .entry(provider_model(event))
             .or_default()
             .push(event, min_actual);
     }

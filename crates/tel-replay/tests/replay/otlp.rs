@@ -16,7 +16,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 /// Every record of a fixture, read as OTLP.
-fn read(name: &str) -> Vec<Result<Record, ImportError>> {
+pub fn read(name: &str) -> Vec<Result<Record, ImportError>> {
     let file = File::open(fixture(name)).expect("fixture");
     EventReader::new(
         BufReader::new(file),
@@ -27,7 +27,8 @@ fn read(name: &str) -> Vec<Result<Record, ImportError>> {
     .collect()
 }
 
-fn events(records: &[Result<Record, ImportError>]) -> Vec<TelemetryEvent> {
+/// The events among `records`.
+pub fn events(records: &[Result<Record, ImportError>]) -> Vec<TelemetryEvent> {
     records
         .iter()
         .filter_map(|r| match r {

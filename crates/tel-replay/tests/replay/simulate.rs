@@ -1,10 +1,11 @@
 //! Budget-policy simulation: hand-computed fixtures pin the B9 arithmetic, including the unknown rule.
 
+use tel_core::ValidityGuard;
 use tel_core::accuracy::PinballTau;
 use tel_core::estimator::{Estimator, Profile};
-use tel_replay::calibrate::events::read_source;
+use tel_replay::calibrate::events::{Prepared, read_source};
 use tel_replay::calibrate::{CvConfig, Outcome, Stratum};
-use tel_replay::simulate::{Policy, SimEvent, simulate};
+use tel_replay::simulate::{Grouping, Policy, SimEvent, by_provider_model, simulate};
 use tel_store::{ConnectOptions, DatabaseUrl, EventQuery, MigrateAction, connect, migrate};
 
 fn event(stratum: &str, predicted: i64, outcome: Outcome) -> SimEvent {
@@ -264,4 +265,97 @@ fn simulate_strata_use_the_stored_category_normalised_as_report_and_replay_do() 
             .all(|c| *c == tel_core::normalise_category(c) && !c.starts_with("doc_")),
         "{categories:?}"
     );
+}
+
+/// The OTLP fixtures' events prepared for simulation as `tel simulate` does (v2-head).
+fn otlp_prepared(fixtures: &[&str]) -> Prepared {
+    let estimator = Estimator::new(Profile::builtin("v2-head").unwrap());
+    let mut prepared = Prepared::default();
+    for name in fixtures {
+        for event in crate::otlp::events(&crate::otlp::read(name)) {
+            prepared.push(
+                &event,
+                &estimator,
+                ValidityGuard::LEGACY_MIN_ACTUAL_OUTPUT_TOKENS,
+            );
+        }
+    }
+    prepared
+}
+
+#[test]
+fn simulate_groups_otlp_spans_without_categories_by_provider_model_and_refuses_prediction_policies()
+{
+    let prepared = otlp_prepared(&["genai-legacy.jsonl"]);
+    assert_eq!(prepared.sim_events.len(), 2);
+    assert_eq!(Grouping::of(&prepared.sim_events), Grouping::ProviderModel);
+    let events = by_provider_model(&prepared.sim_events, &prepared.provider_models);
+    assert!(events.iter().all(|e| e.predicted == 1), "{events:?}");
+    let cv = CvConfig::default();
+    let fixed = Policy::Fixed(2000)
+        .budgets_without_predictions(&events, &cv)
+        .unwrap();
+    let report = simulate(&events, &fixed, tau(0.95));
+    let keys: Vec<String> = report.strata.keys().map(ToString::to_string).collect();
+    assert_eq!(
+        keys,
+        [
+            "Anthropic/claude-3-5-sonnet",
+            "Anthropic/claude-3-5-sonnet-20241022"
+        ]
+    );
+    // 1830 tokens completed under 4096: safe at 2000 with slack 170; 4096 truncated at 4096: 2000 ≤ 4096 truncates.
+    let done = &report.strata[&Stratum::new("Anthropic", "claude-3-5-sonnet")];
+    assert_eq!((done.safe, done.mean_slack), (1, Some(170.0)));
+    let cut = &report.strata[&Stratum::new("Anthropic", "claude-3-5-sonnet-20241022")];
+    assert_eq!((cut.would_truncate, cut.unknown), (1, 0));
+    for policy in ["buffer:1.2", "select-budget:v2-head", "file:budgets.toml"] {
+        let policy: Policy = policy.parse().unwrap();
+        let reason = policy
+            .budgets_without_predictions(&events, &cv)
+            .unwrap_err();
+        assert!(
+            reason.contains("predict") || reason.contains("estimate"),
+            "{policy}: {reason}"
+        );
+    }
+    // One span with tel.category among untagged ones: the categories stay the grouping.
+    let mixed = otlp_prepared(&["genai-current.jsonl", "genai-legacy.jsonl"]);
+    assert_eq!(mixed.sim_events.len(), 5);
+    assert_eq!(
+        Grouping::of(&mixed.sim_events),
+        Grouping::CategoryComplexity
+    );
+    assert_eq!(Grouping::of(&[]), Grouping::CategoryComplexity);
+}
+
+#[test]
+fn quantile_without_predictions_budgets_the_observed_need_of_the_group() {
+    // The stored predictions (7, 50000) must not matter: leave-one-out over needs 1000 ×5 and 10000 gives
+    // the outlier the others' maximum, 1000 (truncated), and every other event the outlier's 10000.
+    let mut sim: Vec<SimEvent> = (0..5)
+        .map(|_| event("unknown", 7, Outcome::Observed { actual: 1000 }))
+        .collect();
+    sim.push(event("unknown", 50000, Outcome::Observed { actual: 10000 }));
+    let keys = vec![Stratum::new("openai", "gpt-4o"); sim.len()];
+    let events = by_provider_model(&sim, &keys);
+    let cv = CvConfig {
+        folds: 6,
+        seed: 42,
+        min_samples: 1,
+    };
+    let b = Policy::Quantile(0.9)
+        .budgets_without_predictions(&events, &cv)
+        .unwrap();
+    assert_eq!(b, vec![10000, 10000, 10000, 10000, 10000, 1000]);
+    // Every event truncated: no need observed to learn from, so no budget rather than a made-up one.
+    let censored = Outcome::Censored {
+        observed: 4096,
+        ceiling: 4096,
+    };
+    let cut = by_provider_model(&vec![event("unknown", 0, censored); 3], &keys[..3]);
+    let reason = Policy::Quantile(0.9)
+        .budgets_without_predictions(&cut, &cv)
+        .unwrap_err();
+    assert!(reason.contains("completed events"), "{reason}");
 }
