@@ -32,12 +32,12 @@ mod generate;
 mod hostile_input;
 #[path = "cli/ingest.rs"]
 mod ingest;
+#[path = "cli/operator.rs"]
+mod operator;
 #[path = "cli/paths.rs"]
 mod paths;
 #[path = "cli/read_only.rs"]
 mod read_only;
-#[path = "cli/operator.rs"]
-mod operator;
 #[path = "cli/reliability.rs"]
 mod reliability;
 #[path = "cli/security.rs"]
