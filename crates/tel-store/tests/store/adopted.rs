@@ -302,6 +302,8 @@ fn an_event_with_a_backfilled_run_id_reimports_as_already_present() {
         let mut orphan = events(2).remove(1);
         orphan.run_id = "unknown".to_owned();
         orphan.phase_id = "build".to_owned();
+        // Recorded after run-a was created (now): the backfill only picks runs that existed then.
+        orphan.timestamp = tel_store::now();
         insert_event(&mut conn, &orphan, InsertOptions::RECORDER).unwrap();
 
         let stored = db.events().into_iter().find(|e| e.run_id_inferred).unwrap();
