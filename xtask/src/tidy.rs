@@ -159,7 +159,7 @@ mod tests {
     /// SQL statements that must splice text because SQL cannot bind it (identifiers, PRAGMA values, DDL
     /// variants of test fixtures), each with its reason; `(file, snippet of the literal, reason)`. Anything
     /// else assembled from strings fails `no_sql_is_assembled_from_strings`.
-    const SQL_ASSEMBLY_ALLOWED: [(&str, &str, &str); 11] = [
+    const SQL_ASSEMBLY_ALLOWED: [(&str, &str, &str); 15] = [
         (
             "crates/tel-store/src/legacy.rs",
             "INSERT INTO token_estimation_v2_events (",
@@ -171,9 +171,29 @@ mod tests {
             "legacy adoption: the same quoted column list, read side",
         ),
         (
-            "crates/tel-store/src/legacy.rs",
-            "INSERT INTO __diesel_schema_migrations (version) VALUES (?)",
-            "not assembled: the SQL is one literal with a bound value; the statement's concat builds an error context",
+            "crates/tel-store/src/legacy/postgres.rs",
+            "ALTER TABLE token_estimation_v2_events DROP CONSTRAINT",
+            "PostgreSQL adoption: a constraint name from the catalog, quoted",
+        ),
+        (
+            "crates/tel-store/src/legacy/postgres.rs",
+            "ALTER TABLE token_estimation_v2_events ALTER COLUMN",
+            "PostgreSQL adoption: a column name of the legacy table from the catalog, quoted",
+        ),
+        (
+            "crates/tel-store/src/models/parents.rs",
+            "SELECT COUNT(*) AS n FROM ",
+            "parent rows: table and column names from the module's calls, quoted; the values are bound",
+        ),
+        (
+            "crates/tel-store/src/models/parents.rs",
+            "INSERT INTO ",
+            "parent rows of the original's tables: column names from the catalog, quoted; the values are bound",
+        ),
+        (
+            "crates/tel-store/src/models/parents.rs",
+            ") SELECT ",
+            "parent rows, PostgreSQL: the same quoted column list, read from json_populate_record",
         ),
         (
             "crates/tel-store/src/conn.rs",

@@ -132,6 +132,7 @@ pub fn foreign_key_columns(
         )
         .bind::<Text, _>(table)
         .load(c),
+        #[cfg(feature = "postgres")]
         DbConn::Pg(c) => diesel::sql_query(
             "SELECT a.attname::text AS \"column\", parent.relname::text AS parent \
              FROM pg_constraint con \

@@ -20,7 +20,6 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use diesel::PgConnection;
 use diesel::connection::SimpleConnection as _;
 use diesel::migration::MigrationSource;
 use diesel::prelude::*;
@@ -36,6 +35,11 @@ use crate::introspect::{columns, complexity_check_values, table_exists};
 use crate::migrate::{SQLITE_MIGRATIONS, run_pending, version_of};
 use crate::models::events::{KeyFill, count_events, fill_missing_keys};
 use crate::schema::token_estimation_v2_events;
+use crate::url::Backend;
+
+// The in-place adoption of a PostgreSQL database.
+#[cfg(feature = "postgres")]
+mod postgres;
 
 const EVENTS: &str = "token_estimation_v2_events";
 const EVENTS_MIGRATION: &str = "2026-01-01-000003_create_token_estimation_v2_events";
@@ -296,6 +300,7 @@ pub(crate) fn plan(conn: &mut DbConn) -> Result<AdoptionReport, StoreError> {
         reasons.push("is_sot_file is NOT NULL while tel stores NULL outside SOT phases".to_owned());
     }
     let narrow_integers: Vec<String> = match conn {
+        #[cfg(feature = "postgres")]
         DbConn::Pg(_) => declared
             .iter()
             .filter(|c| c.declared_type == "integer")
@@ -319,7 +324,7 @@ pub(crate) fn plan(conn: &mut DbConn) -> Result<AdoptionReport, StoreError> {
         is_sot_file_not_null,
         event_rows: count_events(conn)?,
         rebuild_reason,
-        in_place: matches!(conn, DbConn::Pg(_)),
+        in_place: conn.backend() == Backend::Postgres,
         marked_applied,
         applied: Vec::new(),
         orphans,
@@ -392,6 +397,7 @@ fn foreign_keys_match(conn: &mut DbConn) -> Result<bool, StoreError> {
              on_delete FROM pragma_foreign_key_list('token_estimation_v2_events') ORDER BY id, seq",
         )
         .load(c),
+        #[cfg(feature = "postgres")]
         DbConn::Pg(c) => diesel::sql_query(
             "SELECT con.oid::bigint AS id, parent.relname::text AS parent, \
              a.attname::text AS child_column, pa.attname::text AS parent_column, \
@@ -473,14 +479,16 @@ pub(crate) fn adopt(conn: &mut DbConn) -> Result<(AdoptionReport, KeyFill), Stor
     // Committed on its own: the rewrite makes the rows this transaction's own, and PostgreSQL then
     // re-checks the foreign keys of every row the key fill updates — the orphans would fail. The
     // widening alone is lossless and a re-run finds nothing left to widen.
+    #[cfg(feature = "postgres")]
     if !report.narrow_integers.is_empty() {
-        conn.write_transaction(|conn| widen_integers(conn, &report.narrow_integers))?;
+        conn.write_transaction(|conn| postgres::widen_integers(conn, &report.narrow_integers))?;
     }
     let result = conn.write_transaction(|conn| {
         if report.rebuild_reason.is_some() {
             match conn {
                 DbConn::Sqlite(_) => rebuild_events_table(conn, &report.marked_applied)?,
-                DbConn::Pg(_) => alter_in_place(conn, &report)?,
+                #[cfg(feature = "postgres")]
+                DbConn::Pg(_) => postgres::alter_in_place(conn, &report)?,
             }
         }
         mark_applied(conn, &report.marked_applied)?;
@@ -499,103 +507,6 @@ pub(crate) fn adopt(conn: &mut DbConn) -> Result<(AdoptionReport, KeyFill), Stor
     let keys = result?;
     restored?;
     Ok((report, keys))
-}
-
-#[derive(QueryableByName)]
-struct ConstraintName {
-    #[diesel(sql_type = Text)]
-    name: String,
-}
-
-/// PostgreSQL: gives the telemetry table tel's constraints without copying it — the complexity
-/// CHECK (values checked by [`plan`]), tel's two cascading foreign keys `NOT VALID` (rows the
-/// original stored without their parents are kept; new rows are checked), a nullable `is_sot_file`.
-fn alter_in_place(conn: &mut DbConn, report: &AdoptionReport) -> Result<(), StoreError> {
-    let DbConn::Pg(c) = conn else {
-        return Err(StoreError::Legacy("not a PostgreSQL database".to_owned()));
-    };
-    let constraints = |c: &mut PgConnection, kind: &str| {
-        diesel::sql_query(
-            "SELECT con.conname::text AS name FROM pg_constraint con \
-             JOIN pg_class rel ON rel.oid = con.conrelid \
-             JOIN pg_namespace nsp ON nsp.oid = rel.relnamespace \
-             WHERE rel.relname = 'token_estimation_v2_events' AND nsp.nspname = current_schema() \
-             AND con.contype = $1 AND (con.contype = 'f' OR pg_get_constraintdef(con.oid) LIKE '%complexity%')",
-        )
-        .bind::<Text, _>(kind)
-        .load::<ConstraintName>(c)
-        .context("read the constraints of token_estimation_v2_events")
-    };
-    let allowed: BTreeSet<&str> = Complexity::ALL.iter().map(|c| c.as_str()).collect();
-    let check_matches = report.complexity_check.as_ref().is_some_and(|values| {
-        values.iter().map(String::as_str).collect::<BTreeSet<_>>() == allowed
-    });
-    if !check_matches {
-        for old in constraints(c, "c")? {
-            c.batch_execute(&drop_constraint(&old.name))
-                .context(&["drop constraint ", old.name.as_str()].concat())?;
-        }
-        c.batch_execute(
-            "ALTER TABLE token_estimation_v2_events ADD CONSTRAINT ck_token_estimation_v2_complexity \
-             CHECK (complexity IN ('low', 'medium', 'high', 'maintenance'))",
-        )
-        .context("add the complexity CHECK to token_estimation_v2_events")?;
-    }
-    if !report.foreign_keys_match {
-        for old in constraints(c, "f")? {
-            c.batch_execute(&drop_constraint(&old.name))
-                .context(&["drop constraint ", old.name.as_str()].concat())?;
-        }
-        c.batch_execute(
-            "ALTER TABLE token_estimation_v2_events ADD CONSTRAINT fk_token_est_v2_run \
-             FOREIGN KEY (run_id) REFERENCES runs (id) ON DELETE CASCADE NOT VALID; \
-             ALTER TABLE token_estimation_v2_events ADD CONSTRAINT fk_token_est_v2_run_phase \
-             FOREIGN KEY (run_id, phase_id) REFERENCES phases (run_id, phase_id) ON DELETE CASCADE NOT VALID",
-        )
-        .context("add tel's foreign keys to token_estimation_v2_events")?;
-    }
-    if report.is_sot_file_not_null {
-        c.batch_execute(
-            "ALTER TABLE token_estimation_v2_events ALTER COLUMN is_sot_file DROP NOT NULL",
-        )
-        .context("make token_estimation_v2_events.is_sot_file nullable")?;
-    }
-    Ok(())
-}
-
-/// `ALTER TABLE token_estimation_v2_events DROP CONSTRAINT "name"`; the name comes from the
-/// catalog and is quoted (identifiers cannot be bound).
-fn drop_constraint(name: &str) -> String {
-    [
-        "ALTER TABLE token_estimation_v2_events DROP CONSTRAINT \"",
-        &name.replace('"', "\"\""),
-        "\"",
-    ]
-    .concat()
-}
-
-/// PostgreSQL: widens the telemetry table's `integer` columns to `bigint` (every value fits).
-fn widen_integers(conn: &mut DbConn, names: &[String]) -> Result<(), StoreError> {
-    let DbConn::Pg(c) = conn else {
-        return Ok(());
-    };
-    for name in names {
-        let sql = [
-            "ALTER TABLE token_estimation_v2_events ALTER COLUMN \"",
-            &name.replace('"', "\"\""),
-            "\" TYPE bigint",
-        ]
-        .concat();
-        c.batch_execute(&sql).context(
-            &[
-                "widen token_estimation_v2_events.",
-                name.as_str(),
-                " to bigint",
-            ]
-            .concat(),
-        )?;
-    }
-    Ok(())
 }
 
 /// Rebuilds the telemetry table as tel's: rename the legacy table away, create tel's table with the
@@ -690,6 +601,7 @@ fn mark_applied(conn: &mut DbConn, names: &[String]) -> Result<(), StoreError> {
                     .bind::<Text, _>(version_of(name))
                     .execute(c)
             }
+            #[cfg(feature = "postgres")]
             DbConn::Pg(c) => {
                 diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES ($1)")
                     .bind::<Text, _>(version_of(name))

@@ -10,9 +10,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use diesel::RunQueryDsl as _;
 use diesel::connection::SimpleConnection as _;
-use diesel::sql_types::Text;
 
 use tel_core::TelemetryEvent;
 
@@ -421,20 +419,25 @@ impl OpenDb {
 /// reported stored survives a power loss like a spooled one (the WAL is fsync'd at every commit).
 /// PostgreSQL: the lock and statement timeouts, bound as parameters of `set_config`.
 fn configure_session(conn: &mut DbConn, config: &RecorderConfig) -> Result<(), StoreError> {
-    let millis = |d: Duration| [d.as_millis().to_string().as_str(), "ms"].concat();
     match conn {
         DbConn::Sqlite(c) if config.durable => c
             .batch_execute("PRAGMA synchronous = FULL;")
             .context("set synchronous=FULL for the recorder"),
         DbConn::Sqlite(_) => Ok(()),
-        DbConn::Pg(c) => diesel::sql_query(
-            "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)",
-        )
-        .bind::<Text, _>(millis(config.timeouts.lock))
-        .bind::<Text, _>(millis(config.timeouts.statement))
-        .execute(c)
-        .map(|_| ())
-        .context("set the recorder's lock and statement timeouts"),
+        #[cfg(feature = "postgres")]
+        DbConn::Pg(c) => {
+            use diesel::RunQueryDsl as _;
+            use diesel::sql_types::Text;
+            let millis = |d: Duration| [d.as_millis().to_string().as_str(), "ms"].concat();
+            diesel::sql_query(
+                "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)",
+            )
+            .bind::<Text, _>(millis(config.timeouts.lock))
+            .bind::<Text, _>(millis(config.timeouts.statement))
+            .execute(c)
+            .map(|_| ())
+            .context("set the recorder's lock and statement timeouts")
+        }
     }
 }
 

@@ -1,12 +1,11 @@
 //! `phases`: the run_id backfill lookup (FORMATS.md F2.5; creation: [`super::parents`]).
 
 use diesel::prelude::*;
-use diesel::sql_types::{Text, Timestamp as Timestamp_};
+use diesel::sql_types::Text;
 use tel_core::Timestamp;
 
 use crate::conn::DbConn;
 use crate::error::{QueryContext as _, StoreError};
-use crate::sql_timestamp::SqlTimestamp;
 
 #[derive(QueryableByName)]
 struct RunIdRow {
@@ -42,7 +41,7 @@ pub(crate) fn latest_run_for_phase(
              ORDER BY p.run_id COLLATE \"C\" DESC LIMIT 1",
         )
         .bind::<Text, _>(phase_id)
-        .bind::<Timestamp_, _>(SqlTimestamp(at))
+        .bind::<diesel::sql_types::Timestamp, _>(crate::sql_timestamp::SqlTimestamp(at))
         .get_result(c)
         .optional(),
     }

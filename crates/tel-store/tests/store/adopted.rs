@@ -155,14 +155,22 @@ fn adopted_snapshot_stores_events_for_known_and_missing_runs_and_phases() {
         2
     );
     // The original's ORM still loads every row: every state is one of its enum values.
-    for (table, states) in [
-        ("runs", &RUN_STATES[..]),
-        ("tiers", &TIER_STATES[..]),
-        ("phases", &PHASE_STATES[..]),
+    for (sql, states) in [
+        (
+            "SELECT DISTINCT state AS a, NULL AS b FROM runs",
+            &RUN_STATES[..],
+        ),
+        (
+            "SELECT DISTINCT state AS a, NULL AS b FROM tiers",
+            &TIER_STATES[..],
+        ),
+        (
+            "SELECT DISTINCT state AS a, NULL AS b FROM phases",
+            &PHASE_STATES[..],
+        ),
     ] {
-        let sql = ["SELECT DISTINCT state AS a, NULL AS b FROM ", table].concat();
-        for (state, _) in texts(&mut conn, &sql) {
-            assert!(states.contains(&state.as_str()), "{table}.state {state}");
+        for (state, _) in texts(&mut conn, sql) {
+            assert!(states.contains(&state.as_str()), "{sql}: state {state}");
         }
     }
     // The original's writer still inserts its own rows (the added columns are nullable).
@@ -294,6 +302,8 @@ fn an_event_with_a_backfilled_run_id_reimports_as_already_present() {
         let mut orphan = events(2).remove(1);
         orphan.run_id = "unknown".to_owned();
         orphan.phase_id = "build".to_owned();
+        // Recorded after run-a was created (now): the backfill only picks runs that existed then.
+        orphan.timestamp = tel_store::now();
         insert_event(&mut conn, &orphan, InsertOptions::RECORDER).unwrap();
 
         let stored = db.events().into_iter().find(|e| e.run_id_inferred).unwrap();

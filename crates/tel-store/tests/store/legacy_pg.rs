@@ -13,9 +13,10 @@ use crate::fixture::{TestDb, draft};
 
 const ORIGINAL_ORM: &str = include_str!("original_orm_postgres.sql");
 
-/// tel's columns, absent from the original's table.
-const TEL_COLUMNS: &str = "ARRAY['estimator_profile', 'coefficients_hash', 'provider', 'usage_kind', \
-     'stop_reason_kind', 'run_id_inferred', 'idempotency_key']";
+/// Every telemetry row as JSON text without tel's columns (absent from the original's table).
+const ORIGINAL_EVENT_ROWS: &str = "SELECT (to_jsonb(e) - ARRAY['estimator_profile', 'coefficients_hash', \
+     'provider', 'usage_kind', 'stop_reason_kind', 'run_id_inferred', 'idempotency_key'])::text AS line \
+     FROM token_estimation_v2_events e ORDER BY event_id";
 
 #[derive(QueryableByName, Debug, PartialEq)]
 struct Line {
@@ -33,21 +34,13 @@ fn lines(conn: &mut tel_store::DbConn, sql: &str) -> Vec<String> {
 
 /// Every row of the original's tables as JSON text, the telemetry rows without tel's columns.
 fn original_rows(conn: &mut tel_store::DbConn) -> Vec<String> {
-    let events = [
-        "SELECT (to_jsonb(e) - ",
-        TEL_COLUMNS,
-        ")::text AS line FROM token_estimation_v2_events e ORDER BY event_id",
-    ]
-    .concat();
-    let mut rows = lines(conn, &events);
-    for table in ["runs", "tiers", "phases"] {
-        let sql = [
-            "SELECT to_jsonb(t)::text AS line FROM ",
-            table,
-            " t ORDER BY 1",
-        ]
-        .concat();
-        rows.extend(lines(conn, &sql));
+    let mut rows = lines(conn, ORIGINAL_EVENT_ROWS);
+    for sql in [
+        "SELECT to_jsonb(t)::text AS line FROM runs t ORDER BY 1",
+        "SELECT to_jsonb(t)::text AS line FROM tiers t ORDER BY 1",
+        "SELECT to_jsonb(t)::text AS line FROM phases t ORDER BY 1",
+    ] {
+        rows.extend(lines(conn, sql));
     }
     rows
 }
@@ -148,16 +141,17 @@ fn original_orm_postgres_database_is_adopted_in_place_losslessly() {
                 .is_some()
         );
     }
+    let failed_run = [
+        "DONE_FAILED_REQUIRES_HUMAN_REVIEW ",
+        tel_store::models::parents::CREATED_BY_TEL,
+    ]
+    .concat();
     assert_eq!(
         lines(
             &mut conn,
             "SELECT state::text || ' ' || COALESCE(failure_reason, '') AS line FROM runs WHERE id = 'tel-new-run'"
         ),
-        [[
-            "DONE_FAILED_REQUIRES_HUMAN_REVIEW ",
-            tel_store::models::parents::CREATED_BY_TEL
-        ]
-        .concat()]
+        [failed_run]
     );
     assert_eq!(
         lines(
