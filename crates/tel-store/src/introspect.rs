@@ -61,6 +61,7 @@ pub fn table_exists(conn: &mut DbConn, table: &str) -> Result<bool, StoreError> 
         .bind::<Text, _>(table)
         .get_result(c),
         #[cfg(feature = "postgres")]
+        #[cfg(feature = "postgres")]
         DbConn::Pg(c) => diesel::sql_query(
             "SELECT COUNT(*) AS n FROM information_schema.tables \
              WHERE table_schema = current_schema() AND table_name = $1",
@@ -92,6 +93,7 @@ pub fn journal_mode(conn: &mut DbConn) -> Result<Option<String>, StoreError> {
                 .context("read the journal mode")
         }
         #[cfg(feature = "postgres")]
+        #[cfg(feature = "postgres")]
         DbConn::Pg(_) => Ok(None),
     }
 }
@@ -107,6 +109,7 @@ pub fn columns(conn: &mut DbConn, table: &str) -> Result<Vec<ColumnInfo>, StoreE
         )
         .bind::<Text, _>(table)
         .load(c),
+        #[cfg(feature = "postgres")]
         #[cfg(feature = "postgres")]
         DbConn::Pg(c) => diesel::sql_query(
             "SELECT column_name::text AS name, data_type::text AS declared_type, \
@@ -132,6 +135,7 @@ pub fn foreign_key_columns(
         )
         .bind::<Text, _>(table)
         .load(c),
+        #[cfg(feature = "postgres")]
         DbConn::Pg(c) => diesel::sql_query(
             "SELECT a.attname::text AS \"column\", parent.relname::text AS parent \
              FROM pg_constraint con \
@@ -156,6 +160,7 @@ pub fn complexity_check_values(conn: &mut DbConn) -> Result<Option<Vec<String>>,
              WHERE type = 'table' AND name = 'token_estimation_v2_events'",
         )
         .load(c),
+        #[cfg(feature = "postgres")]
         #[cfg(feature = "postgres")]
         DbConn::Pg(c) => diesel::sql_query(
             "SELECT pg_get_constraintdef(con.oid) AS line FROM pg_constraint con \
@@ -247,6 +252,7 @@ pub fn schema_snapshot(conn: &mut DbConn) -> Result<Vec<String>, StoreError> {
              WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
         )
         .load(c),
+        #[cfg(feature = "postgres")]
         #[cfg(feature = "postgres")]
         DbConn::Pg(c) => diesel::sql_query(
             "SELECT line FROM ( \

@@ -20,6 +20,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+#[cfg(feature = "postgres")]
 use diesel::PgConnection;
 use diesel::connection::SimpleConnection as _;
 use diesel::migration::MigrationSource;
@@ -296,6 +297,7 @@ pub(crate) fn plan(conn: &mut DbConn) -> Result<AdoptionReport, StoreError> {
         reasons.push("is_sot_file is NOT NULL while tel stores NULL outside SOT phases".to_owned());
     }
     let narrow_integers: Vec<String> = match conn {
+        #[cfg(feature = "postgres")]
         DbConn::Pg(_) => declared
             .iter()
             .filter(|c| c.declared_type == "integer")
@@ -319,7 +321,7 @@ pub(crate) fn plan(conn: &mut DbConn) -> Result<AdoptionReport, StoreError> {
         is_sot_file_not_null,
         event_rows: count_events(conn)?,
         rebuild_reason,
-        in_place: matches!(conn, DbConn::Pg(_)),
+        in_place: conn.backend() == crate::url::Backend::Postgres,
         marked_applied,
         applied: Vec::new(),
         orphans,
@@ -392,6 +394,7 @@ fn foreign_keys_match(conn: &mut DbConn) -> Result<bool, StoreError> {
              on_delete FROM pragma_foreign_key_list('token_estimation_v2_events') ORDER BY id, seq",
         )
         .load(c),
+        #[cfg(feature = "postgres")]
         DbConn::Pg(c) => diesel::sql_query(
             "SELECT con.oid::bigint AS id, parent.relname::text AS parent, \
              a.attname::text AS child_column, pa.attname::text AS parent_column, \
@@ -473,6 +476,7 @@ pub(crate) fn adopt(conn: &mut DbConn) -> Result<(AdoptionReport, KeyFill), Stor
     // Committed on its own: the rewrite makes the rows this transaction's own, and PostgreSQL then
     // re-checks the foreign keys of every row the key fill updates — the orphans would fail. The
     // widening alone is lossless and a re-run finds nothing left to widen.
+    #[cfg(feature = "postgres")]
     if !report.narrow_integers.is_empty() {
         conn.write_transaction(|conn| widen_integers(conn, &report.narrow_integers))?;
     }
@@ -480,6 +484,7 @@ pub(crate) fn adopt(conn: &mut DbConn) -> Result<(AdoptionReport, KeyFill), Stor
         if report.rebuild_reason.is_some() {
             match conn {
                 DbConn::Sqlite(_) => rebuild_events_table(conn, &report.marked_applied)?,
+                #[cfg(feature = "postgres")]
                 DbConn::Pg(_) => alter_in_place(conn, &report)?,
             }
         }
@@ -501,6 +506,7 @@ pub(crate) fn adopt(conn: &mut DbConn) -> Result<(AdoptionReport, KeyFill), Stor
     Ok((report, keys))
 }
 
+#[cfg(feature = "postgres")]
 #[derive(QueryableByName)]
 struct ConstraintName {
     #[diesel(sql_type = Text)]
@@ -510,6 +516,7 @@ struct ConstraintName {
 /// PostgreSQL: gives the telemetry table tel's constraints without copying it — the complexity
 /// CHECK (values checked by [`plan`]), tel's two cascading foreign keys `NOT VALID` (rows the
 /// original stored without their parents are kept; new rows are checked), a nullable `is_sot_file`.
+#[cfg(feature = "postgres")]
 fn alter_in_place(conn: &mut DbConn, report: &AdoptionReport) -> Result<(), StoreError> {
     let DbConn::Pg(c) = conn else {
         return Err(StoreError::Legacy("not a PostgreSQL database".to_owned()));
@@ -565,6 +572,7 @@ fn alter_in_place(conn: &mut DbConn, report: &AdoptionReport) -> Result<(), Stor
 
 /// `ALTER TABLE token_estimation_v2_events DROP CONSTRAINT "name"`; the name comes from the
 /// catalog and is quoted (identifiers cannot be bound).
+#[cfg(feature = "postgres")]
 fn drop_constraint(name: &str) -> String {
     [
         "ALTER TABLE token_estimation_v2_events DROP CONSTRAINT \"",
@@ -575,6 +583,7 @@ fn drop_constraint(name: &str) -> String {
 }
 
 /// PostgreSQL: widens the telemetry table's `integer` columns to `bigint` (every value fits).
+#[cfg(feature = "postgres")]
 fn widen_integers(conn: &mut DbConn, names: &[String]) -> Result<(), StoreError> {
     let DbConn::Pg(c) = conn else {
         return Ok(());
@@ -690,6 +699,7 @@ fn mark_applied(conn: &mut DbConn, names: &[String]) -> Result<(), StoreError> {
                     .bind::<Text, _>(version_of(name))
                     .execute(c)
             }
+            #[cfg(feature = "postgres")]
             DbConn::Pg(c) => {
                 diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES ($1)")
                     .bind::<Text, _>(version_of(name))

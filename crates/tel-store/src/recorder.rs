@@ -10,8 +10,10 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+#[cfg(feature = "postgres")]
 use diesel::RunQueryDsl as _;
 use diesel::connection::SimpleConnection as _;
+#[cfg(feature = "postgres")]
 use diesel::sql_types::Text;
 
 use tel_core::TelemetryEvent;
@@ -421,12 +423,14 @@ impl OpenDb {
 /// reported stored survives a power loss like a spooled one (the WAL is fsync'd at every commit).
 /// PostgreSQL: the lock and statement timeouts, bound as parameters of `set_config`.
 fn configure_session(conn: &mut DbConn, config: &RecorderConfig) -> Result<(), StoreError> {
+    #[cfg(feature = "postgres")]
     let millis = |d: Duration| [d.as_millis().to_string().as_str(), "ms"].concat();
     match conn {
         DbConn::Sqlite(c) if config.durable => c
             .batch_execute("PRAGMA synchronous = FULL;")
             .context("set synchronous=FULL for the recorder"),
         DbConn::Sqlite(_) => Ok(()),
+        #[cfg(feature = "postgres")]
         DbConn::Pg(c) => diesel::sql_query(
             "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)",
         )

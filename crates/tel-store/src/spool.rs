@@ -162,7 +162,9 @@ fn replay_lines<'a>(
     for (number, record) in &records {
         match record.event.validate() {
             Ok(()) => valid.push((*number, record)),
-            Err(rule) => outcomes.push((*number, record, Written::Failed(format!("refused: {rule}")))),
+            Err(rule) => {
+                outcomes.push((*number, record, Written::Failed(format!("refused: {rule}"))))
+            }
         }
     }
     let refs: Vec<&SpoolRecord> = valid.iter().map(|&(_, record)| record).collect();

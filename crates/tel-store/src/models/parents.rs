@@ -171,6 +171,7 @@ pub(crate) fn create_parents(
                     .on_conflict_do_nothing()
                     .execute(c),
             ),
+            #[cfg(feature = "postgres")]
             DbConn::Pg(_) => None,
         };
         if needs_placeholders(plain).context(&action())? {
@@ -194,6 +195,7 @@ pub(crate) fn create_parents(
                     .on_conflict_do_nothing()
                     .execute(c),
             ),
+            #[cfg(feature = "postgres")]
             DbConn::Pg(_) => None,
         };
         if needs_placeholders(plain).context(&action())? {
@@ -302,7 +304,7 @@ fn row_exists(
     table: &str,
     keys: &[(&str, &str)],
 ) -> Result<bool, diesel::result::Error> {
-    let pg = matches!(conn, DbConn::Pg(_));
+    let pg = conn.backend() == crate::url::Backend::Postgres;
     let mut sql = ["SELECT COUNT(*) AS n FROM ", &quoted(table), " WHERE "].concat();
     for (i, (column, _)) in keys.iter().enumerate() {
         if i > 0 {
@@ -324,6 +326,7 @@ fn row_exists(
             }
             query.get_result(c)?
         }
+        #[cfg(feature = "postgres")]
         DbConn::Pg(c) => {
             let mut query = diesel::sql_query(sql).into_boxed::<diesel::pg::Pg>();
             for (_, value) in keys {
@@ -389,6 +392,7 @@ fn insert_row(
             }
             query.execute(c)?;
         }
+        #[cfg(feature = "postgres")]
         DbConn::Pg(c) => {
             // json_populate_record converts each value to the column's own type (enum types of
             // the original's ORM included), which a text bind parameter would not.
@@ -497,6 +501,7 @@ fn parent_key(
                 .bind::<Text, _>(run_id)
                 .bind::<Text, _>(PLACEHOLDER_TIER)
                 .get_result(c)?,
+                #[cfg(feature = "postgres")]
                 DbConn::Pg(c) => diesel::sql_query(
                     "SELECT id::bigint AS id FROM tiers WHERE run_id = $1 AND tier_id = $2 ORDER BY id LIMIT 1",
                 )

@@ -1,11 +1,14 @@
 //! `phases`: the run_id backfill lookup (FORMATS.md F2.5; creation: [`super::parents`]).
 
 use diesel::prelude::*;
-use diesel::sql_types::{Text, Timestamp as Timestamp_};
+use diesel::sql_types::Text;
+#[cfg(feature = "postgres")]
+use diesel::sql_types::Timestamp as Timestamp_;
 use tel_core::Timestamp;
 
 use crate::conn::DbConn;
 use crate::error::{QueryContext as _, StoreError};
+#[cfg(feature = "postgres")]
 use crate::sql_timestamp::SqlTimestamp;
 
 #[derive(QueryableByName)]
