@@ -50,9 +50,9 @@ mod chromium;
 #[path = "../../../tests/support/real_data.rs"]
 mod real_data;
 
-#[path = "replay/tune.rs"]
-mod tune;
 #[path = "replay/otlp.rs"]
 mod otlp;
 #[path = "../../../tests/support/skip.rs"]
 mod skip;
+#[path = "replay/tune.rs"]
+mod tune;

@@ -481,9 +481,10 @@ fn run_batch(
         };
         summary.events += 1;
         let draft = draft.and_then(|draft| {
-            draft.validate().map(|()| draft).map_err(|invalid| {
-                request_error(Some(invalid.field.to_owned()), invalid.message)
-            })
+            draft
+                .validate()
+                .map(|()| draft)
+                .map_err(|invalid| request_error(Some(invalid.field.to_owned()), invalid.message))
         });
         let written = match draft {
             Ok(draft) => {

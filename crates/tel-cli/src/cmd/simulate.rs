@@ -8,9 +8,9 @@ use serde_json::json;
 use tel_core::accuracy::PinballTau;
 use tel_core::estimator::{Estimator, Profile};
 use tel_replay::calibrate::CvConfig;
-use tel_store::coefficients::load_coefficients;
 use tel_replay::report::format;
 use tel_replay::simulate::{Policy, PolicyScore, SimReport, simulate};
+use tel_store::coefficients::load_coefficients;
 
 use super::calibrate::{EventSource, SourceArgs};
 

@@ -10,12 +10,12 @@ use anyhow::Context as _;
 use serde_json::json;
 use tel_core::BucketScheme;
 use tel_core::estimator::{BudgetRule, Estimator, Profile};
-use tel_store::coefficients::{Provenance, TimeRange, render_coefficients};
 use tel_replay::report::format;
 use tel_replay::tune::{
     CURVE_TARGETS, CurvePoint, HeldOut, TuneConfig, TuneReport, confidence_z, cost_curve, tune,
     tune_events,
 };
+use tel_store::coefficients::{Provenance, TimeRange, render_coefficients};
 
 use super::calibrate::{EventSource, SourceArgs};
 use super::export::write_atomically;
