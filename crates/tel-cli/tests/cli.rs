@@ -3,6 +3,8 @@
 #[path = "cli/support.rs"]
 mod support;
 
+#[path = "cli/day_two.rs"]
+mod day_two;
 #[path = "cli/demo.rs"]
 mod demo;
 
@@ -32,12 +34,12 @@ mod generate;
 mod hostile_input;
 #[path = "cli/ingest.rs"]
 mod ingest;
+#[path = "cli/operator.rs"]
+mod operator;
 #[path = "cli/paths.rs"]
 mod paths;
 #[path = "cli/read_only.rs"]
 mod read_only;
-#[path = "cli/operator.rs"]
-mod operator;
 #[path = "cli/reliability.rs"]
 mod reliability;
 #[path = "cli/security.rs"]
