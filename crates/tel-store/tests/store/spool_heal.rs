@@ -46,6 +46,7 @@ fn poison(conn: &mut DbConn) {
             "CREATE TRIGGER poison BEFORE INSERT ON token_estimation_v2_events \
              WHEN NEW.phase_id = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned event'); END;",
         ),
+        #[cfg(feature = "postgres")]
         DbConn::Pg(c) => c.batch_execute(
             "CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN \
              IF NEW.phase_id = 'poison' THEN RAISE EXCEPTION 'poisoned event'; END IF; RETURN NEW; \

@@ -78,6 +78,7 @@ fn postgres_that_accepts_tcp_and_never_answers_costs_one_connect_timeout_then_no
     assert_eq!(spool.size().unwrap().lines, 6);
 }
 
+#[cfg(feature = "postgres")]
 #[test]
 fn postgres_row_lock_held_by_another_transaction_costs_at_most_the_lock_timeout() {
     // Regression: a `tel record` for a run an open transaction had inserted waited 39 s.
