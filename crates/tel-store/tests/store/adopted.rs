@@ -294,6 +294,9 @@ fn an_event_with_a_backfilled_run_id_reimports_as_already_present() {
         let mut orphan = events(2).remove(1);
         orphan.run_id = "unknown".to_owned();
         orphan.phase_id = "build".to_owned();
+        // The backfill only considers runs created no later than the event (docs/STORE.md, Recorder
+        // step 4): a fixed past timestamp would predate run-a, created just now.
+        orphan.timestamp = tel_store::now();
         insert_event(&mut conn, &orphan, InsertOptions::RECORDER).unwrap();
 
         let stored = db.events().into_iter().find(|e| e.run_id_inferred).unwrap();
