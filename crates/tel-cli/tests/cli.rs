@@ -3,6 +3,8 @@
 #[path = "cli/support.rs"]
 mod support;
 
+#[path = "cli/day_two.rs"]
+mod day_two;
 #[path = "cli/demo.rs"]
 mod demo;
 

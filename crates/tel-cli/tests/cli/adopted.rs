@@ -8,7 +8,7 @@ use std::process::Output;
 use crate::reliability::PgDatabase;
 use crate::support::{real_data, tel_here};
 
-fn tel(url: &str, args: &[&str]) -> Output {
+pub(crate) fn tel(url: &str, args: &[&str]) -> Output {
     let mut all = args.to_vec();
     all.extend(["--database-url", url]);
     let output = tel_here(&all);
@@ -21,7 +21,7 @@ fn tel(url: &str, args: &[&str]) -> Output {
     output
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -42,7 +42,7 @@ fn event(run_id: &str, phase_id: &str, predicted: i64, extras: &str) -> String {
 }
 
 /// `(runs, phases, events)` from `tel status --json`.
-fn counts(url: &str) -> (i64, i64, i64) {
+pub(crate) fn counts(url: &str) -> (i64, i64, i64) {
     let status: serde_json::Value =
         serde_json::from_slice(&tel(url, &["status", "--json"]).stdout).unwrap();
     let rows = &status["row_counts"];

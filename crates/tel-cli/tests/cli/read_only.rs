@@ -11,11 +11,11 @@ use crate::support::{real_data, tel_at};
 
 const SNAPSHOT: &str = "autopack-legacy-2025-12-24.db";
 
-fn sha256_of(path: &Path) -> Vec<u8> {
+pub(crate) fn sha256_of(path: &Path) -> Vec<u8> {
     Sha256::digest(std::fs::read(path).unwrap()).to_vec()
 }
 
-fn entries(dir: &Path) -> Vec<String> {
+pub(crate) fn entries(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -26,7 +26,7 @@ fn entries(dir: &Path) -> Vec<String> {
 
 /// The journal mode the file header records: bytes 18 and 19 are 1 for a rollback journal, 2 for WAL
 /// (SQLite file format §1.3.3), read without opening the database.
-fn header_journal(path: &Path) -> &'static str {
+pub(crate) fn header_journal(path: &Path) -> &'static str {
     match &std::fs::read(path).unwrap()[18..20] {
         [1, 1] => "rollback",
         [2, 2] => "wal",
