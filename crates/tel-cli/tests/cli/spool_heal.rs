@@ -74,7 +74,7 @@ fn record_batch_reports_an_invalid_utf8_line_as_file_line_and_keeps_going() {
     child.stdin.take().unwrap().write_all(&input).unwrap();
     let from_stdin = child.wait_with_output().unwrap();
     assert_eq!(from_stdin.status.code(), Some(1), "{from_stdin:?}");
-    assert!(text(&from_stdin.stderr).contains("-:2: invalid UTF-8"));
+    assert!(text(&from_stdin.stderr).contains("<stdin>:2: invalid UTF-8"));
     assert_eq!(events_in(dir.path()), 4);
 }
 
