@@ -61,7 +61,7 @@ fn event_line(i: usize) -> String {
 }
 
 /// A running `tel record --force --batch -` into `url`, spooling to `spool`, its stdin and stdout piped.
-fn batch_recorder(tel: &Tel, url: &str, spool: &str) -> anyhow::Result<std::process::Child> {
+fn batch_recorder(tel: &Tel, url: &str, spool: &str) -> anyhow::Result<Child> {
     tel.command(&[
         "record",
         "--force",
