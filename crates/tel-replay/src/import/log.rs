@@ -8,7 +8,7 @@ use tel_core::{
 
 use super::decode::{FieldError, parse_complexity, storable_text};
 use super::lines::Lines;
-use super::{ImportError, Record};
+use super::{ImportError, NextLine, Record, next_line};
 
 const V2_MARKER: &str = "[TokenEstimationV2]";
 const V1_MARKER: &str = "[TokenEstimation]";
@@ -104,23 +104,13 @@ impl<R: BufRead> Iterator for LogReader<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            let (line_no, line) = self.lines.next()?;
-            if self.lines.last_line_unterminated() {
-                return Some(Ok(Record::incomplete_last_line(line_no)));
-            }
-            match line {
-                Err(problem) => {
-                    return Some(Err(ImportError::line(
-                        &self.file,
-                        line_no,
-                        problem.describe(),
-                    )));
-                }
-                Ok(text) => {
+            match next_line(&mut self.lines, &self.file)? {
+                NextLine::Text(line_no, text) => {
                     if let Some(record) = self.parse(line_no, &text) {
                         return Some(record);
                     }
                 }
+                NextLine::Decided(record) => return Some(record),
             }
         }
     }

@@ -17,6 +17,7 @@ use std::path::Path;
 use tel_core::TelemetryEvent;
 
 pub use decode::FieldError;
+use lines::Lines;
 pub use lines::MAX_LINE_BYTES;
 
 use crate::fields::ORIGINAL_FIELDS;
@@ -88,6 +89,34 @@ impl Record {
         Self::Skipped {
             line,
             reason: INCOMPLETE_LAST_LINE.to_owned(),
+        }
+    }
+}
+
+/// What a reader of one record per line does with the next physical line.
+enum NextLine {
+    /// A line with text to parse: `(line number, text)`.
+    Text(u64, String),
+    /// A record decided without parsing: the skip of an unterminated last line, or the error of a
+    /// line that cannot be read.
+    Decided(Result<Record, ImportError>),
+}
+
+/// The next non-blank line of `lines` for the readers of one record per line (NDJSON, logs, OTLP):
+/// an unterminated last line becomes its skip record and an unreadable line its `FILE:LINE` error.
+fn next_line<R: BufRead>(lines: &mut Lines<R>, file: &str) -> Option<NextLine> {
+    loop {
+        let (line_no, line) = lines.next()?;
+        if lines.last_line_unterminated() {
+            return Some(NextLine::Decided(Ok(Record::incomplete_last_line(line_no))));
+        }
+        match line {
+            Err(problem) => {
+                let error = ImportError::line(file, line_no, problem.describe());
+                return Some(NextLine::Decided(Err(error)));
+            }
+            Ok(text) if text.trim().is_empty() => {}
+            Ok(text) => return Some(NextLine::Text(line_no, text)),
         }
     }
 }

@@ -5,7 +5,7 @@ use std::io::BufRead;
 use serde_json::{Map, Value};
 
 use super::lines::Lines;
-use super::{ImportError, Record};
+use super::{ImportError, NextLine, Record, next_line};
 use crate::import::decode::{Writer, decode_event};
 
 /// Iterates the events of an NDJSON file.
@@ -45,16 +45,9 @@ impl<R: BufRead> Iterator for NdjsonReader<R> {
     type Item = Result<Record, ImportError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let (line_no, line) = self.lines.next()?;
-            if self.lines.last_line_unterminated() {
-                return Some(Ok(Record::incomplete_last_line(line_no)));
-            }
-            return Some(match line {
-                Err(problem) => Err(ImportError::line(&self.file, line_no, problem.describe())),
-                Ok(text) if text.trim().is_empty() => continue,
-                Ok(text) => self.parse(line_no, &text),
-            });
-        }
+        Some(match next_line(&mut self.lines, &self.file)? {
+            NextLine::Text(line_no, text) => self.parse(line_no, &text),
+            NextLine::Decided(record) => record,
+        })
     }
 }

@@ -12,7 +12,7 @@ use tel_core::{
 
 use super::decode::{FieldError, storable_text};
 use super::lines::Lines;
-use super::{ImportError, Record};
+use super::{ImportError, NextLine, Record, next_line};
 
 /// `gen_ai.operation.name` values of an inference call (the other operations: embeddings, agents, tools).
 const INFERENCE_OPERATIONS: [&str; 3] = ["chat", "text_completion", "generate_content"];
@@ -79,20 +79,9 @@ impl<R: BufRead> Iterator for OtlpReader<R> {
             if let Some(record) = self.pending.pop_front() {
                 return Some(record);
             }
-            let (line_no, line) = self.lines.next()?;
-            if self.lines.last_line_unterminated() {
-                return Some(Ok(Record::incomplete_last_line(line_no)));
-            }
-            match line {
-                Err(problem) => {
-                    return Some(Err(ImportError::line(
-                        &self.file,
-                        line_no,
-                        problem.describe(),
-                    )));
-                }
-                Ok(text) if text.trim().is_empty() => {}
-                Ok(text) => self.pending.extend(self.parse(line_no, &text)),
+            match next_line(&mut self.lines, &self.file)? {
+                NextLine::Text(line_no, text) => self.pending.extend(self.parse(line_no, &text)),
+                NextLine::Decided(record) => return Some(record),
             }
         }
     }
