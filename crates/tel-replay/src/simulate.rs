@@ -11,19 +11,8 @@ use serde::Serialize;
 use tel_core::accuracy::PinballTau;
 use tel_core::stats::{mean_exact_int, median_true};
 
+pub use crate::calibrate::SimEvent;
 use crate::calibrate::{CvConfig, Outcome, Stratum, assign_folds, conformal_quantile};
-
-/// One stored event as the simulator sees it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SimEvent {
-    /// Reporting stratum: normalised category / complexity, or provider / model under
-    /// [`Grouping::ProviderModel`] (see [`by_provider_model`]).
-    pub stratum: Stratum,
-    /// The prediction `p` that buffer and quantile policies scale (1 under [`Grouping::ProviderModel`]).
-    pub predicted: i64,
-    /// What happened under the original ceiling.
-    pub outcome: Outcome,
-}
 
 /// What a simulation's per-stratum rows are keyed by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

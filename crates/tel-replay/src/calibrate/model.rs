@@ -9,6 +9,20 @@ use tel_core::{EventView, StopReasonKind, UsageKind};
 /// The estimator's safety margin of every builtin profile (ESTIMATOR.md §9.3).
 pub const SAFETY_MARGIN: f64 = 1.3;
 
+/// One stored event as the simulator and the tuner see it: the stratum it is reported under, a prediction and
+/// what happened. Defined here, beside [`Outcome`] and [`Stratum`], so that calibration prepares it without
+/// depending on the simulation that consumes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimEvent {
+    /// Reporting stratum: normalised category / complexity, or provider / model when the simulation groups
+    /// by provider and model (`simulate::Grouping::ProviderModel`).
+    pub stratum: Stratum,
+    /// The prediction `p` that buffer and quantile policies scale (1 when grouped by provider and model).
+    pub predicted: i64,
+    /// What happened under the original ceiling.
+    pub outcome: Outcome,
+}
+
 /// A calibration stratum: normalised category and complexity.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Stratum {
