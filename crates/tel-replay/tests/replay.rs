@@ -50,6 +50,8 @@ mod chromium;
 #[path = "../../../tests/support/real_data.rs"]
 mod real_data;
 
+#[path = "replay/db.rs"]
+mod db;
 #[path = "replay/otlp.rs"]
 mod otlp;
 #[path = "../../../tests/support/skip.rs"]

@@ -5,14 +5,12 @@ use tel_core::estimator::{
     Combination, EmptyWorkspace, EstimateInput, Estimator, OverheadTerms, PricingClass, Profile,
     TokenEstimate,
 };
-use tel_core::{EventView, TelemetryEvent, Timestamp, ValidityGuard, normalise_category};
-use tel_store::{DbConn, EventQuery, StoreError, for_each_event};
+use tel_core::{EventView, TelemetryEvent, normalise_category};
 
 use serde::Serialize;
 
-use super::model::{Observation, Outcome, OverheadModel, PricedDeliverable, Stratum};
+use super::model::{Observation, Outcome, OverheadModel, PricedDeliverable, SimEvent, Stratum};
 use crate::report::outcomes::provider_model;
-use crate::simulate::SimEvent;
 
 /// Why an event was not used, counted in every report.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -217,43 +215,4 @@ fn observation(
         deliverables,
         outcome,
     }
-}
-/// Stored events read and prepared under one starting profile.
-#[derive(Debug, Clone)]
-pub struct Source {
-    /// The prepared events.
-    pub prepared: Prepared,
-    /// Events read (before eligibility).
-    pub events: u64,
-    /// First and last event timestamp read.
-    pub time_range: Option<(Timestamp, Timestamp)>,
-}
-
-/// Streams the events matching `query` from `conn` and prepares them with `estimator`.
-pub fn read_source(
-    conn: &mut DbConn,
-    query: &EventQuery,
-    estimator: &Estimator,
-) -> Result<Source, StoreError> {
-    let mut prepared = Prepared::default();
-    let mut time_range: Option<(Timestamp, Timestamp)> = None;
-    let min_actual = ValidityGuard::LEGACY_MIN_ACTUAL_OUTPUT_TOKENS;
-    let events = for_each_event(
-        conn,
-        query,
-        |event: TelemetryEvent| -> Result<(), StoreError> {
-            let t = event.timestamp;
-            time_range = Some(match time_range {
-                None => (t, t),
-                Some((from, to)) => (from.min(t), to.max(t)),
-            });
-            prepared.push(&event, estimator, min_actual);
-            Ok(())
-        },
-    )?;
-    Ok(Source {
-        prepared,
-        events,
-        time_range,
-    })
 }

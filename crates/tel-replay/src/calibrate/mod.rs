@@ -12,13 +12,14 @@ mod legacy;
 mod linalg;
 mod model;
 mod quantile;
+pub mod table;
 
 pub use censored_log::RIDGE;
 pub use cv::{CvConfig, CvReport, GroupScore, cross_validate, out_of_fold_predictions};
 pub use fit::{Counts, Fit, Method, OverheadFit, PriceFit};
 pub use folds::assign_folds;
 pub use model::{
-    Observation, Outcome, OverheadModel, PricedDeliverable, SAFETY_MARGIN, Stratum,
+    Observation, Outcome, OverheadModel, PricedDeliverable, SAFETY_MARGIN, SimEvent, Stratum,
     serialize_by_stratum,
 };
 pub use quantile::{ConformalQuantile, conformal_quantile};

@@ -28,6 +28,12 @@ pub fn percent(value: Option<f64>) -> String {
     value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.1}%"))
 }
 
+/// A share as a percentage with at most two decimals and no trailing zeros: `0.02` → `2%`, `0.0125` → `1.25%`.
+pub fn share(x: f64) -> String {
+    let text = format!("{:.2}", x * 100.0);
+    format!("{}%", text.trim_end_matches('0').trim_end_matches('.'))
+}
+
 /// `1.25`, or `n/a`.
 pub fn ratio(value: Option<f64>) -> String {
     value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.2}"))

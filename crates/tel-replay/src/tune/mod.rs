@@ -5,6 +5,7 @@
 
 mod km;
 mod search;
+pub mod table;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -3,8 +3,9 @@
 use tel_core::ValidityGuard;
 use tel_core::accuracy::PinballTau;
 use tel_core::estimator::{Estimator, Profile};
-use tel_replay::calibrate::events::{Prepared, read_source};
+use tel_replay::calibrate::events::Prepared;
 use tel_replay::calibrate::{CvConfig, Outcome, Stratum};
+use tel_replay::db::calibrate::read_source;
 use tel_replay::simulate::{Grouping, Policy, SimEvent, by_provider_model, simulate};
 use tel_store::{ConnectOptions, DatabaseUrl, EventQuery, MigrateAction, connect, migrate};
 
@@ -208,7 +209,7 @@ fn policies_parse_and_reject_nonsense() {
 /// under `profile`; `None` (skip notice printed) without the real data.
 pub fn snapshot_source(
     profile: &str,
-) -> Option<(tempfile::TempDir, tel_replay::calibrate::events::Source)> {
+) -> Option<(tempfile::TempDir, tel_replay::db::calibrate::Source)> {
     let db = crate::real_data::real_data()?.join("autopack-legacy-2025-12-24.db");
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("snapshot.db");
