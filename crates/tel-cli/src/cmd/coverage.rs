@@ -9,7 +9,7 @@ use tel_replay::report::coverage::{Coverage, CoverageBuilder, CoverageOptions};
 use tel_replay::report::format::{self, count};
 
 use crate::cli::{DbArgs, GlobalArgs};
-use crate::cmd::events::for_each_stored_event;
+use crate::cmd::events::feed_stored_events;
 
 /// Arguments of `tel coverage`.
 #[derive(Debug, Args)]
@@ -44,7 +44,7 @@ pub struct CoverageArgs {
 /// Runs `tel coverage`.
 pub fn run(args: &CoverageArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let mut builder = CoverageBuilder::new();
-    let source = for_each_stored_event(&args.db, |event| builder.push(&event))?;
+    let source = feed_stored_events(&args.db, &mut [&mut builder])?;
     let coverage = builder.finish(CoverageOptions {
         min_total: args.min_total,
         target_total: args.target_total,

@@ -9,14 +9,13 @@ use std::rc::Rc;
 use anyhow::Context as _;
 use clap::Args;
 use tel_core::estimator::{EmptyWorkspace, Estimator, Profile};
+use tel_replay::db::EventQuery;
+use tel_replay::db::events::feed;
 use tel_replay::estimate::EstimatorPredictor;
 use tel_replay::generate::{GenerateConfig, generate};
 use tel_replay::replay::{NamedPredictor, Replay, ReplayOptions, ReplayReport, stored_prediction};
 use tel_replay::report::{Report, ReportBuilder, ReportOptions, StratumRow, format};
-use tel_store::{
-    ConnectOptions, DatabaseUrl, EventQuery, MigrateAction, StoreError, connect, for_each_event,
-    migrate,
-};
+use tel_store::{ConnectOptions, DatabaseUrl, MigrateAction, connect, migrate};
 
 use crate::cli::GlobalArgs;
 use crate::cmd::generate::insert_all;
@@ -75,11 +74,12 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     // One pass over the database feeds both the replay and the report.
     let mut replay = Replay::new(predictors()?, ReplayOptions::default());
     let mut builder = ReportBuilder::new(ReportOptions::default());
-    for_each_event(&mut conn, &EventQuery::default(), |event| {
-        replay.push(&event);
-        builder.push(&event);
-        Ok::<(), StoreError>(())
-    })?;
+    feed(
+        &mut conn,
+        &EventQuery::default(),
+        &mut [&mut replay, &mut builder],
+        &mut (),
+    )?;
     let report = builder.finish();
     let replay = replay.finish();
     let source = url.to_string();

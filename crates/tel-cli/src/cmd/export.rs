@@ -7,15 +7,14 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
-use indicatif::ProgressBar;
-use tel_core::TelemetryEvent;
-use tel_replay::export::{ExportFormat, ExportWriter, export_header};
-use tel_store::{DbConn, EventOrder, EventQuery, count_matching_events, for_each_event};
+use tel_replay::db::EventOrder;
+use tel_replay::db::export::export;
+use tel_replay::export::{ExportFormat, export_header};
 
 use crate::cli::{DbArgs, GlobalArgs};
 use crate::cmd::db::require_migrated;
 use crate::cmd::filters::EventFilterArgs;
-use crate::cmd::progress;
+use crate::cmd::progress::EventsBar;
 
 /// `--help` examples.
 pub const EXAMPLES: &str = "Examples:
@@ -67,51 +66,27 @@ pub fn run(args: &ExportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         FormatArg::Ndjson => ExportFormat::Ndjson,
         FormatArg::Csv => ExportFormat::Csv,
     };
-    // One read transaction: the header's count and the streamed rows see the same data.
-    conn.transaction(|conn| -> anyhow::Result<()> {
-        let total = count_matching_events(conn, &query)?;
-        eprint!("{}", export_header(total));
-        let progress = progress::events("export", Some(total), global.quiet);
-        match &output {
-            Some(path) => write_atomically(path, |out| {
-                stream(conn, &query, out, format, args.extended, &progress)
-            }),
-            None => {
-                let stdout = std::io::stdout();
-                stream(
-                    conn,
-                    &query,
-                    BufWriter::new(stdout.lock()),
-                    format,
-                    args.extended,
-                    &progress,
-                )
-            }
-        }
-    })
-    .with_context(|| {
-        format!("cannot export from {url} (a new or legacy database must be migrated first: tel migrate)")
-    })?;
+    let header = |total| eprint!("{}", export_header(total));
+    let mut progress = EventsBar::new("export", global.quiet);
+    let mut run = |out: &mut dyn Write| {
+        export(
+            &mut conn,
+            &query,
+            format,
+            args.extended,
+            out,
+            header,
+            &mut progress,
+        )
+        .with_context(|| {
+            format!("cannot export from {url} (a new or legacy database must be migrated first: tel migrate)")
+        })
+    };
+    match &output {
+        Some(path) => write_atomically(path, |out| run(out).map(drop))?,
+        None => run(&mut BufWriter::new(std::io::stdout().lock())).map(drop)?,
+    }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Streams the events of `query` to `out`.
-fn stream(
-    conn: &mut DbConn,
-    query: &EventQuery,
-    out: impl Write,
-    format: ExportFormat,
-    extended: bool,
-    progress: &ProgressBar,
-) -> anyhow::Result<()> {
-    let mut writer = ExportWriter::new(out, format, extended)?;
-    for_each_event(conn, query, |event: TelemetryEvent| -> anyhow::Result<()> {
-        writer.write_event(&event)?;
-        progress.inc(1);
-        Ok(())
-    })?;
-    writer.finish()?;
-    Ok(())
 }
 
 /// Writes `path` through a 0600 temporary file in the same directory, renamed over `path` only when

@@ -2,7 +2,7 @@
 
 use clap::Args;
 use tel_core::{Complexity, Timestamp};
-use tel_store::{EventOrder, EventQuery};
+use tel_replay::db::{EventOrder, EventQuery};
 
 /// Which stored events a command reads; every filter given must match.
 #[derive(Debug, Clone, Default, Args)]

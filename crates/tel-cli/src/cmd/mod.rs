@@ -37,6 +37,7 @@ pub mod record;
 pub mod replay;
 pub mod report;
 pub mod simulate;
+mod source;
 pub mod spool;
 pub mod status;
 pub mod tune;

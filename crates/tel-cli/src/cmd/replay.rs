@@ -8,26 +8,21 @@ use std::rc::Rc;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
+use tel_core::AccuracyOptions;
 use tel_core::estimator::{EmptyWorkspace, Estimator, Profile, Workspace};
-use tel_core::{AccuracyOptions, TelemetryEvent};
+use tel_replay::db::replay::{legacy_replay, replay, replay_csv};
+use tel_replay::db::{DbError, EventOrder};
 use tel_replay::estimate::EstimatorPredictor;
 use tel_replay::legacy_log::parse_legacy_line;
-use tel_replay::legacy_replay::{
-    LegacyReplayError, LegacySample, LegacySummaryAccumulator, SYNTHETIC_WARNING, SampleSource,
-    legacy_row, render_legacy, replay_legacy, write_legacy_header, write_legacy_row,
-    write_legacy_summary,
-};
-use tel_replay::replay::{
-    NamedPredictor, Replay, ReplayCsvWriter, ReplayOptions, render_table, stored_prediction,
-};
+use tel_replay::legacy_replay::{LegacySample, SampleSource, render_legacy, replay_legacy};
+use tel_replay::replay::{NamedPredictor, Replay, ReplayOptions, render_table, stored_prediction};
 use tel_store::coefficients::load_coefficients;
 use tel_store::workspace_dir::DirectoryWorkspace;
-use tel_store::{EventOrder, EventQuery, count_events, for_each_event};
 
 use crate::cli::{DbArgs, GlobalArgs};
 use crate::cmd::db::require_migrated;
 use crate::cmd::filters::EventFilterArgs;
-use crate::cmd::progress;
+use crate::cmd::progress::EventsBar;
 
 /// `--help` examples.
 pub const EXAMPLES: &str = "Examples:
@@ -99,23 +94,16 @@ fn builtin_profile(name: &str) -> anyhow::Result<Profile> {
     })
 }
 
-/// Streams the stored events matching `query` to `visit`, counting them on a progress spinner.
-fn read_events(
-    db: &DbArgs,
-    query: &EventQuery,
-    quiet: bool,
-    mut visit: impl FnMut(TelemetryEvent) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let (url, mut conn) = db.open_read_only()?;
-    let progress = progress::events("replay", None, quiet);
-    let visit = |event| {
-        progress.inc(1);
-        visit(event)
+/// The error of a replay from `url`, which names it.
+fn replay_error(url: &impl std::fmt::Display, err: DbError) -> anyhow::Error {
+    let context = if matches!(err, DbError::LegacyReplay(_)) {
+        format!("{url}: cannot replay")
+    } else {
+        format!(
+            "cannot replay from {url} (a new or legacy database must be migrated first: tel migrate)"
+        )
     };
-    for_each_event(&mut conn, query, visit).with_context(|| {
-        format!("cannot replay from {url} (a new or legacy database must be migrated first: tel migrate)")
-    })?;
-    Ok(())
+    anyhow::Error::new(err).context(context)
 }
 
 /// The original tool: one profile, every stored event newest first (or the log's lines).
@@ -151,60 +139,22 @@ fn legacy(
                 .with_context(|| format!("{}: cannot replay", log.display()))?;
             render_legacy(&replay, SampleSource::LogFile, &mut out, &mut stderr.lock())?;
         }
-        None => legacy_from_db(&args.db, &mut predictor, &mut out, quiet)?,
+        None => {
+            let (url, mut conn) = args.db.open_read_only()?;
+            require_migrated(&mut conn, &url)?;
+            let mut progress = EventsBar::new("replay", quiet);
+            legacy_replay(
+                &mut conn,
+                &mut predictor,
+                &mut out,
+                &mut stderr.lock(),
+                &mut progress,
+            )
+            .map_err(|err| replay_error(&url, err))?;
+        }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// The original tool over every stored event, newest first, streamed: rows are printed as they are
-/// predicted, and only the two waste-ratio lists of the medians grow with the table.
-fn legacy_from_db(
-    db: &DbArgs,
-    predictor: &mut EstimatorPredictor,
-    out: &mut dyn Write,
-    quiet: bool,
-) -> anyhow::Result<()> {
-    let (url, mut conn) = db.open_read_only()?;
-    require_migrated(&mut conn, &url)?;
-    // The original read every row, unfiltered, by timestamp then event_id descending.
-    let query = EventQuery {
-        order: EventOrder::Descending,
-        ..EventQuery::default()
-    };
-    // One read transaction: the count in the first line and the streamed rows see the same data.
-    conn.transaction(|conn| -> anyhow::Result<()> {
-        let n = count_events(conn)?;
-        if n == 0 {
-            return Err(LegacyReplayError::NoSamples.into());
-        }
-        write_legacy_header(n as usize, SampleSource::Db, out)?;
-        let progress = progress::events("replay", Some(n as u64), quiet);
-        let mut summary = LegacySummaryAccumulator::default();
-        let mut index = 0;
-        for_each_event(conn, &query, |event| -> anyhow::Result<()> {
-            index += 1;
-            let (row, synthetic) = legacy_row(index, &LegacySample::from_event(&event), predictor);
-            if index == 1 && synthetic {
-                eprintln!("{SYNTHETIC_WARNING}");
-            }
-            summary.push(&row);
-            write_legacy_row(&row, out)?;
-            progress.inc(1);
-            Ok(())
-        })?;
-        let summary = summary.finish()?;
-        write_legacy_summary(&summary, out)?;
-        Ok(())
-    })
-    .map_err(|err| {
-        let context = if err.is::<LegacyReplayError>() {
-            format!("{url}: cannot replay")
-        } else {
-            format!("cannot replay from {url} (a new or legacy database must be migrated first: tel migrate)")
-        };
-        err.context(context)
-    })
 }
 
 /// `stored`, then each profile, then each coefficients file.
@@ -256,24 +206,18 @@ fn censoring_aware(
         },
         ..ReplayOptions::default()
     };
-    let mut replay = Replay::new(predictors(args, &workspace)?, options);
+    let estimators = Replay::new(predictors(args, &workspace)?, options);
     let query = args.filters.query(EventOrder::Ascending);
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
+    let (url, mut conn) = args.db.open_read_only()?;
+    let mut progress = EventsBar::new("replay", quiet);
     if args.csv {
-        let mut rows = ReplayCsvWriter::new(&mut out, &replay.names())?;
-        read_events(&args.db, &query, quiet, |event| {
-            let predictions = replay.push(&event);
-            rows.write_row(&event, &predictions)?;
-            Ok(())
-        })?;
-        rows.finish()?;
+        replay_csv(&mut conn, &query, estimators, &mut out, &mut progress)
+            .map_err(|err| replay_error(&url, err))?;
     } else {
-        read_events(&args.db, &query, quiet, |event| {
-            replay.push(&event);
-            Ok(())
-        })?;
-        let report = replay.finish();
+        let report = replay(&mut conn, &query, estimators, &mut progress)
+            .map_err(|err| replay_error(&url, err))?;
         if args.json {
             serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;

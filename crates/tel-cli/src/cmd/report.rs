@@ -12,15 +12,11 @@ use tel_core::BucketScheme;
 use tel_replay::report::sections::{Section, sections};
 use tel_replay::report::{Report, ReportBuilder, ReportOptions, format, html};
 
-use tel_core::estimator::Estimator;
-use tel_replay::calibrate::events::read_source;
-use tel_replay::tune::{
-    CURVE_TARGETS, CurvePoint, TuneConfig, confidence_z, cost_curve as cost_curve_of, tune_events,
-};
-use tel_store::EventQuery;
+use tel_replay::db::calibrate::default_cost_curve;
+use tel_replay::tune::CurvePoint;
 
 use crate::cli::{DbArgs, GlobalArgs};
-use crate::cmd::events::for_each_stored_event;
+use crate::cmd::events::feed_stored_events;
 
 /// Arguments of `tel report`.
 #[derive(Debug, Args)]
@@ -74,7 +70,7 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         ..ReportOptions::default()
     };
     let mut builder = ReportBuilder::new(options);
-    let source = for_each_stored_event(&args.db, |event| builder.push(&event))?;
+    let source = feed_stored_events(&args.db, &mut [&mut builder])?;
     let report = builder.finish();
     if let Some(path) = &args.html {
         let curve = if args.cost_curve {
@@ -129,19 +125,7 @@ pub fn write_html(
 /// `tel tune`'s cross-validated cost curve over every stored event, with its default settings.
 fn cost_curve(db: &DbArgs, scheme: BucketScheme) -> anyhow::Result<Vec<CurvePoint>> {
     let (url, mut conn) = db.open_read_only()?;
-    let estimator = Estimator::v2_head();
-    let source = read_source(&mut conn, &EventQuery::default(), &estimator)
-        .with_context(|| format!("database {url}"))?;
-    let events = tune_events(&source.prepared, &estimator);
-    let config = TuneConfig {
-        target: CURVE_TARGETS[1],
-        z: confidence_z(0.99).context("confidence 0.99")?,
-        folds: 5,
-        seed: 42,
-        scheme,
-        cap: estimator.profile().budget.cap,
-    };
-    Ok(cost_curve_of(&events, &config, &CURVE_TARGETS))
+    default_cost_curve(&mut conn, scheme).with_context(|| format!("database {url}"))
 }
 
 /// The decision in words.

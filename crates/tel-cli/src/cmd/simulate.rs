@@ -14,7 +14,8 @@ use tel_replay::simulate::{
 };
 use tel_store::coefficients::load_coefficients;
 
-use super::calibrate::{EventSource, SourceArgs};
+use super::source::SourceArgs;
+use tel_replay::db::calibrate::EventSource;
 
 /// Examples shown by `tel simulate --help`.
 pub const EXAMPLES: &str = "Examples:
@@ -55,7 +56,7 @@ pub struct SimulateArgs {
 pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let tau =
         PinballTau::new(args.quantile).with_context(|| format!("--quantile {}", args.quantile))?;
-    let source = EventSource::load(&args.source)?;
+    let source = args.source.load()?;
     let prepared = &source.prepared;
     let grouping = Grouping::of(&prepared.sim_events);
     let regrouped;

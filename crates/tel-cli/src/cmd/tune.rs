@@ -1,7 +1,6 @@
 //! `tel tune`: per stratum, the cheapest budget rule that keeps truncation under a target, censoring-aware
 //! and cross-validated; writes it as a deployable coefficients file (docs/CALIBRATION.md).
 
-use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,16 +8,17 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use serde_json::json;
 use tel_core::BucketScheme;
-use tel_core::estimator::{BudgetRule, Estimator, Profile};
+use tel_core::estimator::Estimator;
+use tel_replay::db::calibrate::{EventSource, tune_provenance};
 use tel_replay::report::format;
+use tel_replay::tune::table::{curve_table, strata_table};
 use tel_replay::tune::{
-    CURVE_TARGETS, CurvePoint, HeldOut, TuneConfig, TuneReport, confidence_z, cost_curve, tune,
-    tune_events,
+    CURVE_TARGETS, CurvePoint, TuneConfig, TuneReport, confidence_z, cost_curve, tune, tune_events,
 };
-use tel_store::coefficients::{Provenance, TimeRange, render_coefficients};
+use tel_store::coefficients::render_coefficients;
 
-use super::calibrate::{EventSource, SourceArgs};
 use super::export::write_atomically;
+use super::source::SourceArgs;
 
 /// Examples shown by `tel tune --help`.
 pub const EXAMPLES: &str = "Examples:
@@ -83,7 +83,7 @@ fn parse_confidence(text: &str) -> Result<f64, String> {
 
 /// Runs `tel tune`.
 pub fn run(args: &TuneArgs) -> anyhow::Result<ExitCode> {
-    let source = EventSource::load(&args.source)?;
+    let source = args.source.load()?;
     let estimator = Estimator::new(source.profile.clone());
     let events = tune_events(&source.prepared, &estimator);
     let config = TuneConfig {
@@ -104,7 +104,7 @@ pub fn run(args: &TuneArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.output {
         let mut tuned = source.profile.clone();
         tuned.budget_rules = report.budget_rules.clone();
-        let provenance = provenance(&source, &report, &tuned);
+        let provenance = tune_provenance(&source, &report, &tuned);
         write_atomically(path, |out| {
             out.write_all(render_coefficients(&tuned, Some(&provenance)).as_bytes())
                 .with_context(|| format!("{}: cannot write coefficients file", path.display()))
@@ -133,69 +133,6 @@ pub fn run(args: &TuneArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn provenance(source: &EventSource, report: &TuneReport, tuned: &Profile) -> Provenance {
-    let overall = &report.overall;
-    let fit_metrics = BTreeMap::from([
-        ("target_truncation".to_owned(), report.config.target),
-        (
-            "cv_truncation_lower".to_owned(),
-            overall.score.truncation_rate[0],
-        ),
-        (
-            "cv_truncation_upper".to_owned(),
-            overall.score.truncation_rate[1],
-        ),
-        (
-            "cv_truncation_estimated".to_owned(),
-            overall.estimated_truncation,
-        ),
-        (
-            "cv_total_budget".to_owned(),
-            overall.score.total_budget as f64,
-        ),
-        ("events".to_owned(), overall.score.n as f64),
-        ("truncated".to_owned(), overall.score.censored as f64),
-        ("confidence_z".to_owned(), report.config.z),
-        ("folds".to_owned(), report.config.folds as f64),
-        ("seed".to_owned(), report.config.seed as f64),
-    ]);
-    Provenance {
-        method: format!(
-            "tel tune --target-truncation {} from profile {} ({} buckets)",
-            percent(report.config.target),
-            source.profile.id,
-            report.config.scheme
-        ),
-        filters: source.filters_table(),
-        time_range: source.time_range.as_ref().map(|(from, to)| TimeRange {
-            from: from.clone(),
-            to: to.clone(),
-        }),
-        n: Some(overall.score.n as i64),
-        fit_metrics,
-        content_hash: Some(tuned.content_hash()),
-        tel_version: Some(env!("CARGO_PKG_VERSION").to_owned()),
-    }
-}
-
-fn percent(x: f64) -> String {
-    let text = format!("{:.2}", x * 100.0);
-    format!("{}%", text.trim_end_matches('0').trim_end_matches('.'))
-}
-
-fn interval(h: &HeldOut) -> String {
-    let [lo, hi] = h.score.truncation_rate;
-    format!("[{}, {}]", percent(lo), percent(hi))
-}
-
-fn rule_text(rule: &BudgetRule) -> String {
-    match (rule.multiplier > 0.0, rule.floor > 0) {
-        (true, true) => format!("max({}, p × {})", rule.floor, rule.multiplier),
-        (true, false) => format!("p × {}", rule.multiplier),
-        _ => format!("{}", rule.floor),
-    }
-}
-
 fn print_report(
     source: &EventSource,
     tuned_events: usize,
@@ -211,7 +148,7 @@ fn print_report(
         source.profile.id,
         skipped.ineligible,
         skipped.truncation_unknown,
-        percent(target),
+        format::share(target),
         report.config.folds,
     )?;
     outln!(
@@ -223,59 +160,8 @@ fn print_report(
         "trunc interval: held-out [certain, certain + unknown]; unknown = truncated originally and given more than its old ceiling, never guessed; est = Kaplan-Meier estimate"
     )?;
     outln!()?;
-    let mut table = format::table(
-        [
-            "stratum",
-            "done",
-            "trunc",
-            "rule",
-            "from",
-            "CV trunc interval",
-            "CV est",
-            "CV Σ budget",
-            "met",
-            "more done",
-        ],
-        1,
-    );
-    for s in &report.strata {
-        table.add_row(vec![
-            s.stratum.to_string(),
-            s.observed.to_string(),
-            s.censored.to_string(),
-            s.rule
-                .as_ref()
-                .map_or_else(|| "profile's own".to_owned(), rule_text),
-            s.rule_from
-                .as_ref()
-                .map_or_else(|| "-".to_owned(), ToString::to_string),
-            interval(&s.cv),
-            percent(s.cv.estimated_truncation),
-            s.cv.score.total_budget.to_string(),
-            yes_no(s.cv.met),
-            s.more_events_needed
-                .map_or_else(|| "tail unknown".to_owned(), |n| n.to_string()),
-        ]);
-    }
+    outln!("{}", strata_table(report))?;
     let overall = &report.overall;
-    table.add_row(vec![
-        "all".to_owned(),
-        (overall.score.n - overall.score.censored).to_string(),
-        overall.score.censored.to_string(),
-        format!("{} rules", report.rules.len()),
-        String::new(),
-        interval(overall),
-        percent(overall.estimated_truncation),
-        overall.score.total_budget.to_string(),
-        yes_no(overall.met),
-        if report.rules.iter().any(|r| r.rule.specificity() == 0) {
-            "0".to_owned()
-        } else {
-            let done = overall.score.n - overall.score.censored;
-            report.events_needed.saturating_sub(done).to_string()
-        },
-    ]);
-    outln!("{table}")?;
     if !overall.met && overall.score.censored > 0 {
         outln!(
             "not provable on this data: {} truncated events count in the upper bound under any larger budget; check the rules on events recorded under them (tel simulate --policy file:…)",
@@ -284,31 +170,6 @@ fn print_report(
     }
     outln!()?;
     outln!("cost curve (cross-validated)")?;
-    let mut table = format::table(
-        [
-            "target",
-            "Σ budget",
-            "trunc interval",
-            "est",
-            "met",
-            "thin strata",
-        ],
-        1,
-    );
-    for point in curve {
-        table.add_row(vec![
-            percent(point.target),
-            point.overall.score.total_budget.to_string(),
-            interval(&point.overall),
-            percent(point.overall.estimated_truncation),
-            yes_no(point.overall.met),
-            format!("{} (< {} done)", point.thin_strata, point.events_needed),
-        ]);
-    }
-    outln!("{table}")?;
+    outln!("{}", curve_table(curve))?;
     Ok(())
-}
-
-fn yes_no(met: bool) -> String {
-    if met { "yes" } else { "no" }.to_owned()
 }
