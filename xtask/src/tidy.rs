@@ -492,6 +492,304 @@ mod tests {
         assert!(crates(&tree("tel-cli")).iter().any(|c| c == "pq-sys"));
     }
 
+    /// A group of tel-replay's modules as its `lib.rs` documents it: name, the groups it may use, its modules
+    /// (for `analysis`, in the order in which each may use only those before it).
+    struct Group {
+        name: String,
+        uses: Vec<String>,
+        modules: Vec<String>,
+    }
+
+    /// The `//! - **group** (uses …): `module`, … — why` lines of tel-replay's `lib.rs`.
+    fn tel_replay_groups(lib: &str) -> Vec<Group> {
+        let mut items: Vec<String> = Vec::new();
+        for line in lib.lines().map_while(|l| l.strip_prefix("//!")) {
+            if let Some(item) = line.strip_prefix(" - **") {
+                items.push(item.to_owned());
+            } else if let (Some(last), Some(more)) = (items.last_mut(), line.strip_prefix("   ")) {
+                last.push(' ');
+                last.push_str(more);
+            }
+        }
+        let mut groups: Vec<Group> = items
+            .iter()
+            .map(|item| {
+                let (name, rest) = item.split_once("** (uses ").expect("`**group** (uses …)`");
+                let (uses, rest) = rest.split_once("): ").expect("`(uses …): `");
+                let listed = rest.split(" — ").next().unwrap_or_default();
+                Group {
+                    name: name.to_owned(),
+                    uses: uses
+                        .split(", ")
+                        .filter(|u| *u != "nothing else")
+                        .map(str::to_owned)
+                        .collect(),
+                    modules: listed
+                        .split('`')
+                        .skip(1)
+                        .step_by(2)
+                        .map(str::to_owned)
+                        .collect(),
+                }
+            })
+            .collect();
+        let names: Vec<String> = groups.iter().map(|g| g.name.clone()).collect();
+        for group in &mut groups {
+            if group.uses == ["every group"] {
+                group.uses = names.clone();
+            }
+        }
+        groups
+    }
+
+    /// The module paths (from the crate root) that `text`, the file of module `module`, refers to through
+    /// `crate::`, `super::` or one of the child modules it declares.
+    fn module_paths(text: &str, module: &[String]) -> Vec<Vec<String>> {
+        let ident = |s: &str| -> Vec<String> {
+            let mut segments = Vec::new();
+            let mut rest = s;
+            loop {
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                if end == 0 {
+                    break;
+                }
+                segments.push(rest[..end].to_owned());
+                match rest[end..].strip_prefix("::") {
+                    Some(more) => rest = more,
+                    None => break,
+                }
+            }
+            segments
+        };
+        let children: Vec<String> = text
+            .lines()
+            .filter_map(|l| {
+                let l = l.trim().strip_prefix("pub ").unwrap_or(l.trim());
+                l.strip_prefix("mod ")?.strip_suffix(';').map(str::to_owned)
+            })
+            .collect();
+        // `super::` names the parent of the file's module (`a/mod.rs` is module `a`, `a/b.rs` module `a::b`).
+        let parent = module[..module.len().saturating_sub(1)].to_vec();
+        // Unit tests (inline `mod tests`, where `super::` means the file itself) are not the module's
+        // dependencies, and a `pub use` only names a child in the module's facade.
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        let code: String = code
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("pub use "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let text = code.as_str();
+        let mut paths = Vec::new();
+        for (i, _) in text.char_indices() {
+            let before = text[..i].chars().next_back();
+            if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':') {
+                continue;
+            }
+            let rest = &text[i..];
+            if let Some(path) = rest.strip_prefix("crate::") {
+                paths.push(ident(path));
+            } else if let Some(path) = rest.strip_prefix("super::") {
+                if ident(path).is_empty() {
+                    continue;
+                }
+                let mut full = parent.clone();
+                full.extend(ident(path));
+                paths.push(full);
+            } else {
+                let first = ident(rest);
+                if first.len() > 1 && children.contains(&first[0]) {
+                    let mut full = module.to_vec();
+                    full.extend(first);
+                    paths.push(full);
+                }
+            }
+        }
+        paths
+    }
+
+    #[test]
+    fn tel_replay_modules_depend_only_in_the_documented_directions() {
+        let src = workspace_root().join("crates/tel-replay/src");
+        let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap();
+        let groups = tel_replay_groups(&lib);
+        assert!(groups.len() >= 5, "lib.rs documents too few groups");
+        // The listed module a path falls in (the longest listed prefix), with its group and rank.
+        let place = |path: &[String]| -> Option<(&Group, usize, usize)> {
+            let mut best: Option<(&Group, usize, usize)> = None;
+            for group in &groups {
+                for (rank, listed) in group.modules.iter().enumerate() {
+                    let segments: Vec<&str> = listed.split("::").collect();
+                    let matches = path.len() >= segments.len()
+                        && segments.iter().zip(path).all(|(a, b)| a == b);
+                    if matches && best.is_none_or(|(_, _, len)| segments.len() > len) {
+                        best = Some((group, rank, segments.len()));
+                    }
+                }
+            }
+            best
+        };
+        let mut offenders = Vec::new();
+        for line in lib.lines() {
+            let line = line.strip_prefix("pub ").unwrap_or(line);
+            if let Some(name) = line.strip_prefix("mod ").and_then(|l| l.strip_suffix(';'))
+                && place(&[name.to_owned()]).is_none()
+            {
+                offenders.push(format!("lib.rs: module {name} is in no group"));
+            }
+        }
+        for path in rust_files()
+            .into_iter()
+            .filter(|p| p.starts_with(&src) && !p.ends_with("lib.rs"))
+        {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let relative_path = path.strip_prefix(&src).unwrap();
+            let module: Vec<String> = relative_path
+                .with_extension("")
+                .iter()
+                .map(|s| s.to_string_lossy().into_owned())
+                .filter(|s| s != "mod")
+                .collect();
+            let Some((from, from_rank, _)) = place(&module) else {
+                offenders.push(format!("{}: in no group", relative(&path)));
+                continue;
+            };
+            if from.name != "db" && text.contains("tel_store") {
+                offenders.push(format!("{}: uses tel_store outside db", relative(&path)));
+            }
+            for target in module_paths(&text, &module) {
+                let Some((to, to_rank, _)) = place(&target) else {
+                    continue;
+                };
+                let allowed = if from.name == to.name {
+                    from.name != "analysis" || to_rank <= from_rank
+                } else {
+                    from.uses.contains(&to.name)
+                };
+                if !allowed {
+                    offenders.push(format!(
+                        "{} ({}) uses {} ({})",
+                        relative(&path),
+                        from.name,
+                        target.join("::"),
+                        to.name
+                    ));
+                }
+            }
+        }
+        offenders.sort();
+        offenders.dedup();
+        assert!(offenders.is_empty(), "{offenders:#?}");
+    }
+
+    #[test]
+    fn the_module_check_sees_crate_super_and_child_paths() {
+        let module = ["calibrate".to_owned(), "events".to_owned()];
+        let text = "mod inner;\nuse crate::simulate::SimEvent;\nuse super::model::Stratum;\nfn f() { inner::g(); }";
+        let paths = module_paths(text, &module);
+        let joined: Vec<String> = paths.iter().map(|p| p.join("::")).collect();
+        assert_eq!(
+            joined,
+            [
+                "simulate::SimEvent",
+                "calibrate::model::Stratum",
+                "calibrate::events::inner::g"
+            ]
+        );
+    }
+
+    /// The workspace's crate-to-crate edges as `cargo tree` sees them: `crate -> dependency`.
+    fn workspace_edges() -> std::collections::BTreeSet<String> {
+        let output = std::process::Command::new(env!("CARGO"))
+            .args(["tree", "-e", "normal", "--workspace", "--depth", "1"])
+            .args(["--prefix", "depth", "--no-dedupe"])
+            .current_dir(workspace_root())
+            .output()
+            .expect("cargo tree runs");
+        assert!(
+            output.status.success(),
+            "cargo tree failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let root = workspace_root().display().to_string();
+        let mut edges = std::collections::BTreeSet::new();
+        let mut current = String::new();
+        for line in String::from_utf8(output.stdout).unwrap().lines() {
+            // Workspace members are the packages with a path under the workspace.
+            if !line.contains(&format!("({root}")) {
+                continue;
+            }
+            let name = line[1..].split_whitespace().next().unwrap_or_default();
+            match &line[..1] {
+                "0" => current = name.to_owned(),
+                "1" => {
+                    edges.insert(format!("{current} -> {name}"));
+                }
+                _ => {}
+            }
+        }
+        edges
+    }
+
+    #[test]
+    fn the_architecture_docs_dependency_graph_is_cargo_trees() {
+        let doc = std::fs::read_to_string(workspace_root().join("docs/ARCHITECTURE.md")).unwrap();
+        let (_, after) = doc
+            .split_once("<!-- crate graph: checked by tidy against cargo tree -->\n```text\n")
+            .expect("ARCHITECTURE.md has the marked crate graph");
+        let block = after.split("```").next().unwrap_or_default();
+        let mut documented = std::collections::BTreeSet::new();
+        for line in block.lines().filter(|l| !l.trim().is_empty()) {
+            let (from, to) = line.split_once(" -> ").expect("`crate -> a, b` lines");
+            for dep in to.split(", ") {
+                documented.insert(format!("{} -> {}", from.trim(), dep.trim()));
+            }
+        }
+        let actual = workspace_edges();
+        assert!(actual.len() >= 5, "{actual:?}");
+        assert_eq!(documented, actual, "docs/ARCHITECTURE.md's crate graph");
+    }
+
+    #[test]
+    fn tel_cli_reads_events_only_through_tel_replay_db() {
+        let cli = workspace_root().join("crates/tel-cli/src");
+        let offenders: Vec<String> = rust_files()
+            .into_iter()
+            .filter(|p| p.starts_with(&cli))
+            .filter(|p| {
+                let text = std::fs::read_to_string(p).unwrap();
+                ["for_each_event", "count_events", "count_matching_events"]
+                    .iter()
+                    .any(|read| text.contains(read))
+            })
+            .map(|p| relative(&p))
+            .collect();
+        assert!(
+            offenders.is_empty(),
+            "tel-cli reads events itself: {offenders:#?}"
+        );
+    }
+
+    #[test]
+    fn tel_core_depends_only_on_serde_serde_json_and_thiserror() {
+        let output = std::process::Command::new(env!("CARGO"))
+            .args(["tree", "-e", "normal", "-p", "tel-core", "--depth", "1"])
+            .args(["--prefix", "depth"])
+            .current_dir(workspace_root())
+            .output()
+            .expect("cargo tree runs");
+        assert!(output.status.success());
+        let direct: Vec<String> = String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.strip_prefix('1'))
+            .filter_map(|l| l.split_whitespace().next())
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(direct, ["serde", "serde_json", "thiserror"]);
+    }
+
     #[test]
     fn formatting_is_clean() {
         let output = std::process::Command::new(env!("CARGO"))
