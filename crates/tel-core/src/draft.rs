@@ -7,7 +7,12 @@ use crate::validate::InvalidField;
 use crate::{Complexity, DocFeatures, SotFields, TelemetryEvent, Timestamp, UsageKind};
 
 /// tel's additive, nullable event fields (FORMATS.md F1, tel's additions); all `None` by default.
+///
+/// New fields of tel arrive here (the rest of [`EventDraft`] is the original writer's fixed argument
+/// list), so it cannot be written as a literal outside tel-core: start from [`TelExtras::default`] and
+/// set what is known with the `with_` methods.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TelExtras {
     /// Estimator profile id that produced the prediction.
     pub estimator_profile: Option<String>,
@@ -20,8 +25,35 @@ pub struct TelExtras {
     pub usage_kind: Option<UsageKind>,
 }
 
+impl TelExtras {
+    /// With this estimator profile id.
+    pub fn with_estimator_profile(mut self, estimator_profile: Option<String>) -> Self {
+        self.estimator_profile = estimator_profile;
+        self
+    }
+
+    /// With this coefficient-set hash.
+    pub fn with_coefficients_hash(mut self, coefficients_hash: Option<String>) -> Self {
+        self.coefficients_hash = coefficients_hash;
+        self
+    }
+
+    /// With this provider name.
+    pub fn with_provider(mut self, provider: Option<String>) -> Self {
+        self.provider = provider;
+        self
+    }
+
+    /// With this usage kind.
+    pub fn with_usage_kind(mut self, usage_kind: Option<UsageKind>) -> Self {
+        self.usage_kind = usage_kind;
+        self
+    }
+}
+
 /// Why [`EventDraft::into_event`] made no event; the message is the recorder's warning line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RejectedDraft {
     /// The validity guard rejected the actual (the original's warning).
     #[error(transparent)]

@@ -16,6 +16,7 @@ const KEPT_CHARS: usize = MAX_DELIVERABLE_CHARS - ELLIPSIS.len();
 
 /// The sanitised form of a deliverables list, as the writer stores it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SanitizedDeliverables {
     /// `deliverables_json`: the stored items as a JSON array in Python's default style.
     pub json: String,

@@ -58,14 +58,10 @@ impl Predictor for EstimatorPredictor {
                 .map(Value::String)
                 .collect(),
         );
-        let complexity = phase.complexity.as_str();
-        let input = EstimateInput {
-            deliverables: &deliverables,
-            category: phase.category,
-            complexity,
-            scope_paths: Some(&phase.scope_paths),
-            task_description: &phase.task_description,
-        };
+        let complexity = phase.complexity;
+        let input = EstimateInput::new(&deliverables, phase.category, complexity)
+            .with_scope_paths(Some(&phase.scope_paths))
+            .with_task_description(&phase.task_description);
         let estimate = self.estimator.estimate(&input, &EmptyWorkspace);
         Prediction {
             predicted_output_tokens: estimate.estimated_tokens,
