@@ -1,6 +1,7 @@
 //! The writer's input: the original writer's arguments (FORMATS.md F2) plus tel's additive fields,
 //! turned into a [`TelemetryEvent`] by applying the validity guard, sanitisation and the stored metrics.
 
+use crate::estimator::TokenEstimate;
 use crate::metrics::{EventMetrics, InvalidEvent, ValidityGuard};
 use crate::sanitize::sanitize_deliverables;
 use crate::validate::InvalidField;
@@ -48,6 +49,36 @@ impl TelExtras {
     pub fn with_usage_kind(mut self, usage_kind: Option<UsageKind>) -> Self {
         self.usage_kind = usage_kind;
         self
+    }
+}
+
+impl DocFeatures {
+    /// The DOC_SYNTHESIS fields the writer stores for `estimate`: set only when the estimator derived them.
+    pub fn from_estimate(estimate: &TokenEstimate) -> Self {
+        let Some(features) = estimate.doc_features else {
+            return Self::default();
+        };
+        Self {
+            api_reference_required: Some(features.api_reference_required),
+            examples_required: Some(features.examples_required),
+            research_required: Some(features.research_required),
+            usage_guide_required: Some(features.usage_guide_required),
+            context_quality: estimate.context_quality.map(|q| q.as_str().to_owned()),
+        }
+    }
+}
+
+impl SotFields {
+    /// The SOT fields the writer stores for `estimate`: set for `doc_sot_update` estimates, `None` otherwise.
+    pub fn from_estimate(estimate: &TokenEstimate) -> Self {
+        if estimate.category != "doc_sot_update" {
+            return Self::default();
+        }
+        Self {
+            is_sot_file: Some(true),
+            sot_file_name: estimate.sot_file_name.clone(),
+            sot_entry_count_hint: Some(estimate.deliverable_count),
+        }
     }
 }
 

@@ -27,7 +27,8 @@ pub struct SanitizedDeliverables {
 }
 
 /// Sanitises a deliverables list: first [`MAX_STORED_DELIVERABLES`] items, each shortened by
-/// [`shorten_deliverable`], serialised with [`json_string_list`]; `count` is the full length.
+/// [`shorten_deliverable`], serialised as Python's `json.dumps` writes a list of strings (ASCII-only,
+/// `", "` between items); `count` is the full length.
 pub fn sanitize_deliverables<S: AsRef<str>>(deliverables: &[S]) -> SanitizedDeliverables {
     let stored: Vec<String> = deliverables
         .iter()

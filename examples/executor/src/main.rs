@@ -86,8 +86,8 @@ fn main() -> ExitCode {
             stop_reason: Some(if truncated { "max_tokens" } else { "end_turn" }.into()),
             model: "example-model".into(),
             is_truncated_output: None,
-            doc_features: DocFeatures::default(),
-            sot: SotFields::default(),
+            doc_features: DocFeatures::from_estimate(&estimate),
+            sot: SotFields::from_estimate(&estimate),
             actual_max_tokens: Some(budget),
             extras: TelExtras::default(),
         });
