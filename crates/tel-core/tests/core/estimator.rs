@@ -2,6 +2,7 @@
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
+use tel_core::Complexity;
 use tel_core::estimator::{
     BudgetEnforcer, BudgetStatus, ComplexityInput, EmptyWorkspace, EstimateInput, Estimator,
     MemoryWorkspace, Profile, TokenEstimate, Workspace, complexity_multiplier, enforce_budget,
@@ -1283,5 +1284,36 @@ proptest! {
             prop_assert!((4096..=64000).contains(&budget), "budget {budget}");
             prop_assert_eq!(estimator.estimate(&input, &workspace), estimate);
         }
+    }
+}
+
+/// The original looked complexity up as raw, case-sensitive text: another case, a synonym or an unknown word
+/// gets every table's default and is reported unchanged, whatever `Complexity::parse` would make of it.
+#[test]
+fn complexity_text_that_is_not_exactly_a_stored_value_gets_the_tables_defaults() {
+    let estimator = Estimator::v2_head();
+    let (none, one) = (json!([]), json!(["src/a.py"]));
+    let estimate = |deliverables: &Value, complexity: ComplexityInput<'_>| {
+        let input = EstimateInput::new(deliverables, "implementation", complexity);
+        estimator.estimate(&input, &EmptyWorkspace)
+    };
+    let medium = ComplexityInput::from(Complexity::Medium);
+    assert_eq!(estimate(&none, medium).estimated_tokens, 12288);
+    assert_eq!(
+        estimator.select_budget(&estimate(&one, medium), medium),
+        12288
+    );
+    for text in ["Medium", "moderate", "critical", " medium"] {
+        let raw = ComplexityInput::raw(text);
+        assert_eq!(raw, ComplexityInput::Unknown(text));
+        let fallback = estimate(&none, raw);
+        assert_eq!(fallback.estimated_tokens, 8192, "{text:?}");
+        assert_eq!(fallback.complexity, text);
+        let overhead = estimate(&one, raw);
+        assert_eq!(
+            overhead.estimated_tokens, 5200,
+            "{text:?}: PHASE_OVERHEAD default"
+        );
+        assert_eq!(estimator.select_budget(&overhead, raw), 8192, "{text:?}");
     }
 }
