@@ -84,7 +84,8 @@
 //!
 //! Types marked `#[non_exhaustive]` gain fields or variants in minor versions: the estimator's results
 //! ([`TokenEstimate`](estimator::TokenEstimate), [`BudgetDecision`](estimator::BudgetDecision)) and
-//! input ([`EstimateInput`](estimator::EstimateInput), built with `new` and `with_` methods), the
+//! input ([`EstimateInput`](estimator::EstimateInput), built with `new` and `with_` methods), its
+//! [`Profile`](estimator::Profile) and [`Switches`](estimator::Switches) (read from coefficient files), the
 //! accuracy summaries, every error type, [`StopReasonKind`], [`UsageKind`], [`RejectedDraft`] and
 //! [`TelExtras`] (tel's additions to the event; set with its `with_` methods). Match them with a `_` arm
 //! and read their fields.
