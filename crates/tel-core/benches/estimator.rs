@@ -4,6 +4,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::json;
+use tel_core::Complexity;
 use tel_core::estimator::{EmptyWorkspace, EstimateInput, Estimator, MemoryWorkspace};
 
 fn typical_phase(c: &mut Criterion) {
@@ -22,25 +23,21 @@ fn typical_phase(c: &mut Criterion) {
         "docs": ["Update docs/BUILD_HISTORY.md"],
     });
     let scope: Vec<String> = vec!["src/autopack".to_owned(), "tests".to_owned()];
-    let input = EstimateInput {
-        deliverables: &deliverables,
-        category: "implementation",
-        complexity: "medium",
-        scope_paths: Some(&scope),
-        task_description: "Add budget selection to the executor",
-    };
+    let input = EstimateInput::new(&deliverables, "implementation", Complexity::Medium)
+        .with_scope_paths(Some(&scope))
+        .with_task_description("Add budget selection to the executor");
     let mut group = c.benchmark_group("estimator");
     group.throughput(Throughput::Elements(1));
     group.bench_function("typical_5_deliverables", |b| {
         b.iter(|| {
             let estimate = estimator.estimate(std::hint::black_box(&input), &workspace);
-            estimator.select_budget(&estimate, "medium")
+            estimator.select_budget(&estimate, Complexity::Medium)
         });
     });
     group.bench_function("typical_5_deliverables_empty_workspace", |b| {
         b.iter(|| {
             let estimate = estimator.estimate(std::hint::black_box(&input), &EmptyWorkspace);
-            estimator.select_budget(&estimate, "medium")
+            estimator.select_budget(&estimate, Complexity::Medium)
         });
     });
     group.finish();

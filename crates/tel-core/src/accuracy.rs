@@ -44,6 +44,7 @@ impl From<&TelemetryEvent> for EventView {
 /// Why an event is left out of every accuracy metric (METRICS.md B1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Exclusion {
     /// The provider call failed: no usage was reported.
     CallFailed,
@@ -166,6 +167,7 @@ pub struct PinballTau(f64);
 /// A `τ` outside the open interval (0, 1).
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
 #[error("invalid pinball tau {value}: expected a number strictly between 0 and 1")]
+#[non_exhaustive]
 pub struct InvalidTau {
     /// The rejected value.
     pub value: f64,
@@ -238,6 +240,7 @@ impl Default for AccuracyOptions {
 
 /// Events left out of every metric, by reason (B1).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ExclusionCounts {
     /// No usage reported.
     pub call_failed: u64,
@@ -268,6 +271,7 @@ impl ExclusionCounts {
 
 /// SMAPE (B4) on the 0-200 scale.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SmapeSummary {
     /// Events averaged.
     pub n: u64,
@@ -289,6 +293,7 @@ pub struct SmapeSummary {
 
 /// Waste ratio `p / a` (B5) over non-truncated events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct WasteSummary {
     /// Events aggregated.
     pub n: u64,
@@ -306,6 +311,7 @@ pub struct WasteSummary {
 
 /// Underestimation with unknowns (B6).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UnderestimationSummary {
     /// Underestimated events over non-truncated + truncated-known events.
     pub rate: Rate,
@@ -317,6 +323,7 @@ pub struct UnderestimationSummary {
 
 /// Budget slack `(b − a) / b` (B5) on non-truncated events with a recorded positive ceiling.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SlackSummary {
     /// Events aggregated.
     pub n: u64,
@@ -332,6 +339,7 @@ pub struct SlackSummary {
 
 /// Mean pinball loss of the ceiling (B8).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PinballSummary {
     /// Target quantile.
     pub tau: f64,
@@ -352,6 +360,7 @@ pub struct PinballSummary {
 
 /// Every Part B aggregate of one estimator's predictions over a set of events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AccuracyReport {
     /// The options the report was computed with.
     pub options: AccuracyOptions,

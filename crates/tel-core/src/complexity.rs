@@ -26,6 +26,7 @@ pub enum Complexity {
 #[error(
     "unknown complexity {value:?}: expected one of low, medium, high, maintenance (or a synonym: simple, trivial, easy, moderate, normal, average, complex, difficult, hard)"
 )]
+#[non_exhaustive]
 pub struct UnknownComplexity {
     /// The rejected raw value.
     pub value: String,

@@ -1,13 +1,19 @@
 //! The writer's input: the original writer's arguments (FORMATS.md F2) plus tel's additive fields,
 //! turned into a [`TelemetryEvent`] by applying the validity guard, sanitisation and the stored metrics.
 
+use crate::estimator::TokenEstimate;
 use crate::metrics::{EventMetrics, InvalidEvent, ValidityGuard};
 use crate::sanitize::sanitize_deliverables;
 use crate::validate::InvalidField;
 use crate::{Complexity, DocFeatures, SotFields, TelemetryEvent, Timestamp, UsageKind};
 
 /// tel's additive, nullable event fields (FORMATS.md F1, tel's additions); all `None` by default.
+///
+/// New fields of tel arrive here (the rest of [`EventDraft`] is the original writer's fixed argument
+/// list), so it cannot be written as a literal outside tel-core: start from [`TelExtras::default`] and
+/// set what is known with the `with_` methods.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TelExtras {
     /// Estimator profile id that produced the prediction.
     pub estimator_profile: Option<String>,
@@ -20,8 +26,65 @@ pub struct TelExtras {
     pub usage_kind: Option<UsageKind>,
 }
 
+impl TelExtras {
+    /// With this estimator profile id.
+    pub fn with_estimator_profile(mut self, estimator_profile: Option<String>) -> Self {
+        self.estimator_profile = estimator_profile;
+        self
+    }
+
+    /// With this coefficient-set hash.
+    pub fn with_coefficients_hash(mut self, coefficients_hash: Option<String>) -> Self {
+        self.coefficients_hash = coefficients_hash;
+        self
+    }
+
+    /// With this provider name.
+    pub fn with_provider(mut self, provider: Option<String>) -> Self {
+        self.provider = provider;
+        self
+    }
+
+    /// With this usage kind.
+    pub fn with_usage_kind(mut self, usage_kind: Option<UsageKind>) -> Self {
+        self.usage_kind = usage_kind;
+        self
+    }
+}
+
+impl DocFeatures {
+    /// The DOC_SYNTHESIS fields the writer stores for `estimate`: set only when the estimator derived them.
+    pub fn from_estimate(estimate: &TokenEstimate) -> Self {
+        let Some(features) = estimate.doc_features else {
+            return Self::default();
+        };
+        Self {
+            api_reference_required: Some(features.api_reference_required),
+            examples_required: Some(features.examples_required),
+            research_required: Some(features.research_required),
+            usage_guide_required: Some(features.usage_guide_required),
+            context_quality: estimate.context_quality.map(|q| q.as_str().to_owned()),
+        }
+    }
+}
+
+impl SotFields {
+    /// The SOT fields the writer stores for `estimate`: set for `doc_sot_update` estimates, `None` otherwise.
+    pub fn from_estimate(estimate: &TokenEstimate) -> Self {
+        if estimate.category != "doc_sot_update" {
+            return Self::default();
+        }
+        Self {
+            is_sot_file: Some(true),
+            sot_file_name: estimate.sot_file_name.clone(),
+            sot_entry_count_hint: Some(estimate.deliverable_count),
+        }
+    }
+}
+
 /// Why [`EventDraft::into_event`] made no event; the message is the recorder's warning line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RejectedDraft {
     /// The validity guard rejected the actual (the original's warning).
     #[error(transparent)]

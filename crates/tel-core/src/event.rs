@@ -7,6 +7,7 @@ use crate::{Complexity, StopReasonKind, Timestamp};
 /// Whether `actual_output_tokens` counts output tokens, or input + output (the original's fallback rows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum UsageKind {
     /// Provider-reported output tokens of the call (comparable with predictions).
     Output,

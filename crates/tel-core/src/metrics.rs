@@ -115,6 +115,7 @@ impl Default for ValidityGuard {
 #[error(
     "[TELEMETRY] Skipping invalid event for {phase_id}: actual_output_tokens={actual_output_tokens} < {min_actual_output_tokens} (likely error)"
 )]
+#[non_exhaustive]
 pub struct InvalidEvent {
     /// Phase id of the rejected event.
     pub phase_id: String,

@@ -1,4 +1,8 @@
 //! Python-compatible text: `json.dumps` string escaping and `repr(float)`, for byte-identical legacy outputs.
+//!
+//! Not domain API: the writer's `deliverables_json` and the estimator's float deliverables need these
+//! bytes here, and tel's own exports (tel-replay) and `tel estimate` write the same bytes, so the few
+//! functions they call are public rather than copied. An executor has no use for them.
 
 use std::fmt::Write as _;
 
@@ -42,7 +46,7 @@ pub fn push_json_string(out: &mut String, s: &str) {
 }
 
 /// Python's `json.dumps(list_of_strings)`: `[` + items joined by `", "` + `]`.
-pub fn json_string_list<S: AsRef<str>>(items: &[S]) -> String {
+pub(crate) fn json_string_list<S: AsRef<str>>(items: &[S]) -> String {
     let mut out =
         String::with_capacity(2 + items.iter().map(|s| s.as_ref().len() + 4).sum::<usize>());
     out.push('[');

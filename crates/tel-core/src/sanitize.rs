@@ -16,6 +16,7 @@ const KEPT_CHARS: usize = MAX_DELIVERABLE_CHARS - ELLIPSIS.len();
 
 /// The sanitised form of a deliverables list, as the writer stores it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SanitizedDeliverables {
     /// `deliverables_json`: the stored items as a JSON array in Python's default style.
     pub json: String,
@@ -26,7 +27,8 @@ pub struct SanitizedDeliverables {
 }
 
 /// Sanitises a deliverables list: first [`MAX_STORED_DELIVERABLES`] items, each shortened by
-/// [`shorten_deliverable`], serialised with [`json_string_list`]; `count` is the full length.
+/// [`shorten_deliverable`], serialised as Python's `json.dumps` writes a list of strings (ASCII-only,
+/// `", "` between items); `count` is the full length.
 pub fn sanitize_deliverables<S: AsRef<str>>(deliverables: &[S]) -> SanitizedDeliverables {
     let stored: Vec<String> = deliverables
         .iter()

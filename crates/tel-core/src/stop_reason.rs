@@ -37,6 +37,7 @@ const COMPLETED: [&str; 9] = [
 /// The normalised meaning of a provider's stop reason. The raw text is always kept beside it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum StopReasonKind {
     /// The output hit its token ceiling (`max_tokens`, `length`, `MAX_TOKENS`, `max_output_tokens`, …).
     Truncated,

@@ -14,6 +14,7 @@ use crate::{Complexity, TelemetryEvent, normalise_category};
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum BucketScheme {
     /// `0`, `1-3`, `4-7`, `8-15`, `16+` — the Phase-3 coverage targets plus an explicit zero bucket (tel's default).
     #[default]
@@ -30,6 +31,7 @@ pub enum BucketScheme {
 /// A bucket scheme name that is not one of [`BucketScheme::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown bucket scheme {value:?}: expected one of collection, v3, triage, recommended")]
+#[non_exhaustive]
 pub struct UnknownBucketScheme {
     /// The rejected name.
     pub value: String,

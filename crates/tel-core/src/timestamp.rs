@@ -17,6 +17,7 @@ pub struct Timestamp {
 #[error(
     "invalid timestamp {value:?}: expected YYYY-MM-DD HH:MM:SS[.ffffff] (a 'T' may replace the space)"
 )]
+#[non_exhaustive]
 pub struct InvalidTimestamp {
     /// The rejected text.
     pub value: String,

@@ -20,6 +20,7 @@ const QUOTED_CHARS: usize = 40;
 /// was expected, and ends without a period).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
+#[non_exhaustive]
 pub struct InvalidField {
     /// The field (the export key).
     pub field: &'static str,

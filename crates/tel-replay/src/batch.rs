@@ -4,7 +4,7 @@ use std::fmt;
 use std::io::{self, BufRead, Write};
 
 use serde_json::{Map, Value};
-use tel_core::estimator::{EstimateInput, Estimator, TokenEstimate, Workspace};
+use tel_core::estimator::{ComplexityInput, EstimateInput, Estimator, TokenEstimate, Workspace};
 
 use crate::import::lines::{LineProblem, Lines};
 
@@ -211,13 +211,10 @@ fn estimate_request(
         Ok(parsed) => parsed,
         Err(error) => return Err((id, error)),
     };
-    let input = EstimateInput {
-        deliverables,
-        category,
-        complexity,
-        scope_paths: scope_paths.as_deref(),
-        task_description: task,
-    };
+    let complexity = ComplexityInput::raw(complexity);
+    let input = EstimateInput::new(deliverables, category, complexity)
+        .with_scope_paths(scope_paths.as_deref())
+        .with_task_description(task);
     let estimate = estimator.estimate(&input, workspace);
     let budget = estimator.select_budget(&estimate, complexity);
     Ok(estimate_object(Some(id), &estimate, budget))

@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use serde_json::Value;
 use tel_core::TelemetryEvent;
-use tel_core::estimator::{EstimateInput, Estimator, Workspace};
+use tel_core::estimator::{ComplexityInput, EstimateInput, Estimator, Workspace};
 
 use crate::legacy_replay::Predictor;
 use crate::replay::EventPredictor;
@@ -26,13 +26,7 @@ impl EstimatorPredictor {
 
     fn estimate(&self, deliverables: &[String], category: &str, complexity: &str) -> i64 {
         let deliverables = Value::Array(deliverables.iter().cloned().map(Value::String).collect());
-        let input = EstimateInput {
-            deliverables: &deliverables,
-            category,
-            complexity,
-            scope_paths: None,
-            task_description: "",
-        };
+        let input = EstimateInput::new(&deliverables, category, ComplexityInput::raw(complexity));
         self.estimator
             .estimate(&input, self.workspace.as_ref())
             .estimated_tokens

@@ -194,12 +194,10 @@ impl<P: Predictor> Generator<P> {
             doc_features: prediction.doc_features,
             sot: prediction.sot,
             actual_max_tokens: (prediction.selected_budget > 0).then_some(ceiling),
-            extras: TelExtras {
-                estimator_profile: self.predictor.profile().map(str::to_owned),
-                coefficients_hash: None,
-                provider: Some(model.provider.to_owned()),
-                usage_kind: Some(UsageKind::Output),
-            },
+            extras: TelExtras::default()
+                .with_estimator_profile(self.predictor.profile().map(str::to_owned))
+                .with_provider(Some(model.provider.to_owned()))
+                .with_usage_kind(Some(UsageKind::Output)),
         };
         draft.into_event(
             Timestamp::from_unix_micros(self.clock),

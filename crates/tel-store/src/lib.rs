@@ -2,7 +2,7 @@
 //!
 //! - [`connect`] opens a [`DatabaseUrl`] (resolved by [`resolve_database_url`]) for writing,
 //!   [`connect_read_only`] for reading without changing the database;
-//! - [`migrate`] applies, inspects or reverts the embedded migrations and adopts legacy databases;
+//! - [`migrate`](mod@migrate) applies, inspects or reverts the embedded migrations and adopts legacy databases;
 //! - [`models`] holds one module per table with its queries (insert, stream, count, delete, prune);
 //! - [`Recorder`] is the fail-safe writer of FORMATS.md F2 that spools what it cannot store.
 

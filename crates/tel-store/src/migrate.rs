@@ -272,7 +272,7 @@ pub fn migration_state(conn: &mut DbConn) -> Result<MigrationState, StoreError> 
 }
 
 /// Applies, inspects or reverts the schema (see [`MigrateAction`]). A legacy database (telemetry
-/// table present, no migrations table) is adopted in place first; see [`legacy`](crate::legacy).
+/// table present, no migrations table) is adopted in place first; see the `legacy` module.
 pub fn migrate(conn: &mut DbConn, action: MigrateAction) -> Result<MigrateReport, StoreError> {
     let before = migration_state(conn)?;
     let mut report = MigrateReport {

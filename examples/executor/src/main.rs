@@ -58,14 +58,9 @@ fn main() -> ExitCode {
     for phase in 0..phases {
         let deliverables = vec![format!("src/module_{phase}.py")];
         let deliverables_json = serde_json::Value::from(deliverables.clone());
-        let complexity = ["low", "medium", "high"][phase as usize % 3];
-        let input = EstimateInput {
-            deliverables: &deliverables_json,
-            category: "implementation",
-            complexity,
-            scope_paths: None,
-            task_description: "",
-        };
+        let complexity =
+            [Complexity::Low, Complexity::Medium, Complexity::High][phase as usize % 3];
+        let input = EstimateInput::new(&deliverables_json, "implementation", complexity);
         let estimate = estimator.estimate(&input, workspace.as_ref());
         let budget = estimator.select_budget(&estimate, complexity);
 
@@ -81,7 +76,7 @@ fn main() -> ExitCode {
             run_id: "example-run".into(),
             phase_id: format!("phase-{phase}"),
             category: estimate.category.clone(),
-            complexity: Complexity::parse(complexity).unwrap_or(Complexity::Medium),
+            complexity,
             deliverables,
             predicted_output_tokens: estimate.estimated_tokens,
             actual_output_tokens: actual,
@@ -91,8 +86,8 @@ fn main() -> ExitCode {
             stop_reason: Some(if truncated { "max_tokens" } else { "end_turn" }.into()),
             model: "example-model".into(),
             is_truncated_output: None,
-            doc_features: DocFeatures::default(),
-            sot: SotFields::default(),
+            doc_features: DocFeatures::from_estimate(&estimate),
+            sot: SotFields::from_estimate(&estimate),
             actual_max_tokens: Some(budget),
             extras: TelExtras::default(),
         });

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use clap::Args;
 use serde_json::Value;
-use tel_core::estimator::{EmptyWorkspace, EstimateInput, Estimator, Profile, Workspace};
+use tel_core::estimator::{
+    ComplexityInput, EmptyWorkspace, EstimateInput, Estimator, Profile, Workspace,
+};
 use tel_core::pytext::py_float;
 use tel_replay::batch::{BatchOptions, estimate_object};
 use tel_store::coefficients::load_coefficients;
@@ -101,15 +103,16 @@ fn run_single(
     args: &EstimateArgs,
 ) -> anyhow::Result<ExitCode> {
     let deliverables = Value::from(args.deliverables.clone());
-    let input = EstimateInput {
-        deliverables: &deliverables,
-        category: args.category.as_deref().unwrap_or_default(),
-        complexity: &args.complexity,
-        scope_paths: (!args.scope_paths.is_empty()).then_some(args.scope_paths.as_slice()),
-        task_description: &args.task,
-    };
+    let complexity = ComplexityInput::raw(&args.complexity);
+    let input = EstimateInput::new(
+        &deliverables,
+        args.category.as_deref().unwrap_or_default(),
+        complexity,
+    )
+    .with_scope_paths((!args.scope_paths.is_empty()).then_some(args.scope_paths.as_slice()))
+    .with_task_description(&args.task);
     let estimate = estimator.estimate(&input, workspace);
-    let decision = estimator.budget_decision(&estimate, &args.complexity);
+    let decision = estimator.budget_decision(&estimate, complexity);
     let profile = estimator.profile();
     let mut out = std::io::stdout().lock();
     if args.json {

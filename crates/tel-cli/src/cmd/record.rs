@@ -202,12 +202,11 @@ impl RecordInput {
                 sot_entry_count_hint: self.sot_entry_count_hint,
             },
             actual_max_tokens: self.actual_max_tokens,
-            extras: TelExtras {
-                estimator_profile: self.estimator_profile,
-                coefficients_hash: self.coefficients_hash,
-                provider: self.provider,
-                usage_kind: self.usage_kind,
-            },
+            extras: TelExtras::default()
+                .with_estimator_profile(self.estimator_profile)
+                .with_coefficients_hash(self.coefficients_hash)
+                .with_provider(self.provider)
+                .with_usage_kind(self.usage_kind),
         })
     }
 }

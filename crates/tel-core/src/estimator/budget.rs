@@ -8,6 +8,7 @@ use crate::normalise_category;
 
 /// Every intermediate value of one budget selection; `selected` is the budget.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct BudgetDecision {
     /// Base budget of the category and complexity (a tuned rule's floor when one applies).
     pub base: i64,

@@ -131,15 +131,10 @@ mod tests {
 
     #[test]
     fn select_budget_applies_the_matching_rule_under_the_cap() {
+        use crate::Complexity::{High, Low};
         use crate::estimator::{EmptyWorkspace, EstimateInput, Estimator, Profile};
         let deliverables = serde_json::json!(["src/a.py", "src/b.py"]);
-        let input = EstimateInput {
-            deliverables: &deliverables,
-            category: "IMPLEMENT_FEATURE",
-            complexity: "low",
-            scope_paths: None,
-            task_description: "",
-        };
+        let input = EstimateInput::new(&deliverables, "IMPLEMENT_FEATURE", Low);
         let mut profile = Profile::builtin("v2-head").expect("builtin");
         let untuned = Estimator::new(profile.clone());
         let estimate = untuned.estimate(&input, &EmptyWorkspace);
@@ -153,18 +148,18 @@ mod tests {
         };
         let tuned = Estimator::new(profile.clone());
         assert_eq!(
-            tuned.select_budget(&estimate, "low"),
+            tuned.select_budget(&estimate, Low),
             (p as f64 * 1.25) as i64
         );
         assert_eq!(
-            tuned.select_budget(&estimate, "high"),
+            tuned.select_budget(&estimate, High),
             64_000,
             "catch-all, capped"
         );
         profile.budget_rules.rules.clear();
         assert_eq!(
-            Estimator::new(profile).select_budget(&estimate, "low"),
-            untuned.select_budget(&estimate, "low")
+            Estimator::new(profile).select_budget(&estimate, Low),
+            untuned.select_budget(&estimate, Low)
         );
     }
 }

@@ -15,6 +15,7 @@ pub enum BudgetStatus {
 
 /// Result of a pre- or post-call check.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct BudgetCheck {
     /// Outcome class.
     pub status: BudgetStatus,

@@ -11,6 +11,7 @@ mod builtin;
 mod confidence;
 mod enforce;
 mod facts;
+mod input;
 mod label;
 mod models;
 mod multiplier;
@@ -25,6 +26,7 @@ mod workspace;
 pub use budget::BudgetDecision;
 pub use budget_rules::{BudgetRule, BudgetRules};
 pub use enforce::{BudgetCheck, BudgetEnforcer, BudgetStatus, enforce_budget, escalate_budget};
+pub use input::{ComplexityInput, EstimateInput};
 pub use models::{ContextQuality, DocSynthesisFeatures};
 pub use multiplier::complexity_multiplier;
 pub use path::sanitize;
@@ -33,30 +35,15 @@ pub use profile::{
     Combination, DocSynthesisCoefficients, DocSynthesisRoute, FlagRules, LabelRules, PhaseOverhead,
     Precedence, Price, PricingClass, Profile, SotCoefficients, Switches, Weights,
 };
-pub use pystr::{is_py_space, py_lstrip, py_strip};
 pub use workspace::{EmptyWorkspace, MemoryWorkspace, Workspace};
 
 use std::borrow::Cow;
 
 use profile::DocSynthesisRoute as DsRoute;
 
-/// The arguments of one `estimate` call (§1.2).
-#[derive(Debug, Clone, Copy)]
-pub struct EstimateInput<'a> {
-    /// Any JSON value; normalised by §2 (or used as given with normalisation off).
-    pub deliverables: &'a serde_json::Value,
-    /// Raw, case-sensitive category.
-    pub category: &'a str,
-    /// Raw, case-sensitive complexity.
-    pub complexity: &'a str,
-    /// Scope paths; only absence/emptiness and the count matter.
-    pub scope_paths: Option<&'a [String]>,
-    /// Task description ("" when none).
-    pub task_description: &'a str,
-}
-
 /// The estimator's result (§1.1) plus the documentation facts the telemetry writer records.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TokenEstimate {
     /// Predicted output tokens.
     pub estimated_tokens: i64,
@@ -91,6 +78,7 @@ impl TokenEstimate {
 
 /// The overhead-model terms of one phase (see [`Estimator::overhead_terms`]).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct OverheadTerms {
     /// The effective category: the PHASE_OVERHEAD key, with the complexity.
     pub category: String,
@@ -100,6 +88,7 @@ pub struct OverheadTerms {
 
 /// How one deliverable is priced by the overhead model.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct PricedTerm {
     /// Price-table row.
     pub class: PricingClass,
@@ -248,14 +237,22 @@ impl Estimator {
         }
     }
 
-    /// §10: the budget for `estimate`, using the raw `complexity` argument.
-    pub fn select_budget(&self, estimate: &TokenEstimate, complexity: &str) -> i64 {
+    /// §10: the budget for `estimate`, using the `complexity` argument (not the estimate's, defect E12).
+    pub fn select_budget<'c>(
+        &self,
+        estimate: &TokenEstimate,
+        complexity: impl Into<ComplexityInput<'c>>,
+    ) -> i64 {
         self.budget_decision(estimate, complexity).selected
     }
 
     /// [`Estimator::select_budget`] with every intermediate value (its `Display` is the original's log line).
-    pub fn budget_decision(&self, estimate: &TokenEstimate, complexity: &str) -> BudgetDecision {
-        budget::select_budget(&self.profile, estimate, complexity)
+    pub fn budget_decision<'c>(
+        &self,
+        estimate: &TokenEstimate,
+        complexity: impl Into<ComplexityInput<'c>>,
+    ) -> BudgetDecision {
+        budget::select_budget(&self.profile, estimate, complexity.into().as_str())
     }
 }
 
@@ -268,6 +265,7 @@ impl Default for Estimator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Complexity;
 
     /// The terms reproduce the overhead model's estimate: `trunc((overhead + Σ price) × 1.3)`.
     #[test]
@@ -293,13 +291,7 @@ mod tests {
             ),
             (serde_json::json!([]), "implementation", false),
         ] {
-            let input = EstimateInput {
-                deliverables: &deliverables,
-                category,
-                complexity: "medium",
-                scope_paths: None,
-                task_description: "",
-            };
+            let input = EstimateInput::new(&deliverables, category, Complexity::Medium);
             let terms = estimator.overhead_terms(&input, &workspace);
             assert_eq!(terms.is_some(), expect_terms, "{deliverables}");
             let Some(terms) = terms else { continue };

@@ -169,7 +169,7 @@ fn doc_feature_fields(
 
 /// §9 step 2: no deliverables ⇒ the complexity default as the prediction (defect E10).
 pub fn fallback(input: &EstimateInput<'_>) -> TokenEstimate {
-    let estimated_tokens = match input.complexity {
+    let estimated_tokens = match input.complexity.as_str() {
         "medium" => 12288,
         "high" => 16384,
         _ => 8192,
@@ -178,7 +178,7 @@ pub fn fallback(input: &EstimateInput<'_>) -> TokenEstimate {
         estimated_tokens,
         deliverable_count: 0,
         category: input.category.to_owned(),
-        complexity: input.complexity.to_owned(),
+        complexity: input.complexity.as_str().to_owned(),
         breakdown: Vec::new(),
         confidence: 0.5,
         doc_features: None,
@@ -203,7 +203,7 @@ pub fn sot(
         estimated_tokens: trunc_mul(total, profile.safety_margin),
         deliverable_count: n as i64,
         category: "doc_sot_update".to_owned(),
-        complexity: input.complexity.to_owned(),
+        complexity: input.complexity.as_str().to_owned(),
         breakdown: vec![
             ("sot_context_reconstruction".to_owned(), context),
             ("sot_write_entries".to_owned(), write),
@@ -257,7 +257,7 @@ pub fn doc_synthesis(
         estimated_tokens: trunc_mul(total, profile.safety_margin),
         deliverable_count: n,
         category: "doc_synthesis".to_owned(),
-        complexity: input.complexity.to_owned(),
+        complexity: input.complexity.as_str().to_owned(),
         breakdown: parts.iter().map(|&(k, v)| (k.to_owned(), v)).collect(),
         confidence: coefficients.confidence,
         doc_features: Some(features),
@@ -296,7 +296,7 @@ pub fn overhead(
                 .phase_overhead
                 .by_category
                 .get(category)
-                .and_then(|row| row.get(input.complexity))
+                .and_then(|row| row.get(input.complexity.as_str()))
                 .copied()
                 .unwrap_or(profile.phase_overhead.default);
             trunc_mul(overhead.saturating_add(marginal), profile.safety_margin)
@@ -316,7 +316,7 @@ pub fn overhead(
         estimated_tokens,
         deliverable_count: deliverables.len() as i64,
         category: category.to_owned(),
-        complexity: input.complexity.to_owned(),
+        complexity: input.complexity.as_str().to_owned(),
         breakdown,
         confidence: confidence(deliverables.len(), with_extension, with_verb),
         doc_features,

@@ -13,6 +13,7 @@ use super::budget_rules::BudgetRules;
 /// serialisation, and therefore [`Profile::content_hash`], is canonical.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Profile {
     /// Profile name stored with every prediction (e.g. `v2-head`).
     pub id: String,
@@ -48,6 +49,7 @@ pub struct Profile {
 /// The rule switches of §13.1 (one field per switch letter, except W/O/B tables which are data).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Switches {
     /// S: `.sql` files have their own price row (`weights.sql`); otherwise they are backend.
     pub sql_row: bool,

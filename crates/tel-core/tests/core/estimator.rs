@@ -2,9 +2,11 @@
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
+use tel_core::Complexity;
 use tel_core::estimator::{
-    BudgetEnforcer, BudgetStatus, EmptyWorkspace, EstimateInput, Estimator, MemoryWorkspace,
-    Profile, TokenEstimate, Workspace, complexity_multiplier, enforce_budget, escalate_budget,
+    BudgetEnforcer, BudgetStatus, ComplexityInput, EmptyWorkspace, EstimateInput, Estimator,
+    MemoryWorkspace, Profile, TokenEstimate, Workspace, complexity_multiplier, enforce_budget,
+    escalate_budget,
 };
 
 /// A file whose multiplier is the tiny-file 0.5670000000000001 (§6 facts).
@@ -91,14 +93,12 @@ fn hand_built(
     confidence: f64,
     complexity: &'static str,
 ) -> Case {
-    let estimate = TokenEstimate {
-        estimated_tokens: tokens,
-        deliverable_count: count,
-        category: category.to_owned(),
-        complexity: complexity.to_owned(),
-        confidence,
-        ..TokenEstimate::default()
-    };
+    let mut estimate = TokenEstimate::default();
+    estimate.estimated_tokens = tokens;
+    estimate.deliverable_count = count;
+    estimate.category = category.to_owned();
+    estimate.complexity = complexity.to_owned();
+    estimate.confidence = confidence;
     Case {
         name,
         profile: "v2-head",
@@ -175,18 +175,18 @@ fn check(cases: Vec<Case>) {
             } => {
                 let scope: Option<Vec<String>> =
                     scope_paths.map(|n| (0..n).map(|i| format!("src/s{i}.py")).collect());
-                let input = EstimateInput {
+                let input = EstimateInput::new(
                     deliverables,
                     category,
-                    complexity: case.complexity,
-                    scope_paths: scope.as_deref(),
-                    task_description: task,
-                };
+                    ComplexityInput::raw(case.complexity),
+                )
+                .with_scope_paths(scope.as_deref())
+                .with_task_description(task);
                 estimator.estimate(&input, &workspace)
             }
             Source::HandBuilt(estimate) => estimate.clone(),
         };
-        let decision = estimator.budget_decision(&estimate, case.complexity);
+        let decision = estimator.budget_decision(&estimate, ComplexityInput::raw(case.complexity));
         let single = || match estimate.breakdown.as_slice() {
             [(key, value)] => Some((key.as_str(), *value)),
             _ => None,
@@ -1206,13 +1206,8 @@ fn replay_predictions_of_the_14_line_fixture_per_profile() {
                         .map(|i| format!("src/file{i}.py"))
                         .collect::<Vec<_>>()
                 );
-                let input = EstimateInput {
-                    deliverables: &deliverables,
-                    category,
-                    complexity,
-                    scope_paths: None,
-                    task_description: "",
-                };
+                let input =
+                    EstimateInput::new(&deliverables, category, ComplexityInput::raw(complexity));
                 estimator.estimate(&input, &EmptyWorkspace).estimated_tokens
             })
             .collect();
@@ -1279,19 +1274,46 @@ proptest! {
         let workspace = MemoryWorkspace::new(files);
         for name in Profile::builtin_names() {
             let estimator = Estimator::new(Profile::builtin(name).expect("builtin profile"));
-            let input = EstimateInput {
-                deliverables: &deliverables,
-                category: &category,
-                complexity: &complexity,
-                scope_paths: scope.as_deref(),
-                task_description: &task,
-            };
+            let input = EstimateInput::new(&deliverables, &category, ComplexityInput::raw(&complexity))
+                .with_scope_paths(scope.as_deref())
+                .with_task_description(&task);
             let estimate = estimator.estimate(&input, &workspace);
             prop_assert!(estimate.estimated_tokens > 0);
             prop_assert!((0.0..=1.0).contains(&estimate.confidence));
-            let budget = estimator.select_budget(&estimate, &complexity);
+            let budget = estimator.select_budget(&estimate, ComplexityInput::raw(&complexity));
             prop_assert!((4096..=64000).contains(&budget), "budget {budget}");
             prop_assert_eq!(estimator.estimate(&input, &workspace), estimate);
         }
+    }
+}
+
+/// The original looked complexity up as raw, case-sensitive text: another case, a synonym or an unknown word
+/// gets every table's default and is reported unchanged, whatever `Complexity::parse` would make of it.
+#[test]
+fn complexity_text_that_is_not_exactly_a_stored_value_gets_the_tables_defaults() {
+    let estimator = Estimator::v2_head();
+    let (none, one) = (json!([]), json!(["src/a.py"]));
+    let estimate = |deliverables: &Value, complexity: ComplexityInput<'_>| {
+        let input = EstimateInput::new(deliverables, "implementation", complexity);
+        estimator.estimate(&input, &EmptyWorkspace)
+    };
+    let medium = ComplexityInput::from(Complexity::Medium);
+    assert_eq!(estimate(&none, medium).estimated_tokens, 12288);
+    assert_eq!(
+        estimator.select_budget(&estimate(&one, medium), medium),
+        12288
+    );
+    for text in ["Medium", "moderate", "critical", " medium"] {
+        let raw = ComplexityInput::raw(text);
+        assert_eq!(raw, ComplexityInput::Unknown(text));
+        let fallback = estimate(&none, raw);
+        assert_eq!(fallback.estimated_tokens, 8192, "{text:?}");
+        assert_eq!(fallback.complexity, text);
+        let overhead = estimate(&one, raw);
+        assert_eq!(
+            overhead.estimated_tokens, 5200,
+            "{text:?}: PHASE_OVERHEAD default"
+        );
+        assert_eq!(estimator.select_budget(&overhead, raw), 8192, "{text:?}");
     }
 }

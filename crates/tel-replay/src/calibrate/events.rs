@@ -5,7 +5,7 @@ use tel_core::estimator::{
     Combination, EmptyWorkspace, EstimateInput, Estimator, OverheadTerms, PricingClass, Profile,
     TokenEstimate,
 };
-use tel_core::{EventView, TelemetryEvent, normalise_category};
+use tel_core::{Complexity, EventView, TelemetryEvent, normalise_category};
 
 use serde::Serialize;
 
@@ -44,7 +44,7 @@ pub struct Prepared {
 pub struct EventInput {
     deliverables: serde_json::Value,
     category: String,
-    complexity: String,
+    complexity: Complexity,
 }
 
 impl EventInput {
@@ -54,18 +54,12 @@ impl EventInput {
         Self {
             deliverables: serde_json::Value::from(event.deliverables()),
             category: event.category.clone(),
-            complexity: event.complexity.as_str().to_owned(),
+            complexity: event.complexity,
         }
     }
 
     fn as_input(&self) -> EstimateInput<'_> {
-        EstimateInput {
-            deliverables: &self.deliverables,
-            category: &self.category,
-            complexity: &self.complexity,
-            scope_paths: None,
-            task_description: "",
-        }
+        EstimateInput::new(&self.deliverables, &self.category, self.complexity)
     }
 
     /// `select_budget` of `estimator`'s own estimate (ESTIMATOR.md §10).
@@ -76,13 +70,13 @@ impl EventInput {
     /// `estimator`'s estimate (empty workspace) and its `select_budget`.
     pub fn estimate_and_budget(&self, estimator: &Estimator) -> (TokenEstimate, i64) {
         let estimate = estimator.estimate(&self.as_input(), &EmptyWorkspace);
-        let budget = estimator.select_budget(&estimate, &self.complexity);
+        let budget = estimator.select_budget(&estimate, self.complexity);
         (estimate, budget)
     }
 
     /// The complexity as stored (the raw argument of `select_budget`).
     pub fn complexity(&self) -> &str {
-        &self.complexity
+        self.complexity.as_str()
     }
 }
 

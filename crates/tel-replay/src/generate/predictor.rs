@@ -1,7 +1,7 @@
 //! Who predicts a synthetic phase: the estimator under test, or an oracle that knows the ground truth.
 
 use serde_json::Value;
-use tel_core::estimator::{EmptyWorkspace, EstimateInput, Estimator, TokenEstimate};
+use tel_core::estimator::{EmptyWorkspace, EstimateInput, Estimator};
 use tel_core::{DocFeatures, SotFields};
 
 use super::phase::Phase;
@@ -58,48 +58,18 @@ impl Predictor for EstimatorPredictor {
                 .map(Value::String)
                 .collect(),
         );
-        let complexity = phase.complexity.as_str();
-        let input = EstimateInput {
-            deliverables: &deliverables,
-            category: phase.category,
-            complexity,
-            scope_paths: Some(&phase.scope_paths),
-            task_description: &phase.task_description,
-        };
+        let complexity = phase.complexity;
+        let input = EstimateInput::new(&deliverables, phase.category, complexity)
+            .with_scope_paths(Some(&phase.scope_paths))
+            .with_task_description(&phase.task_description);
         let estimate = self.estimator.estimate(&input, &EmptyWorkspace);
         Prediction {
             predicted_output_tokens: estimate.estimated_tokens,
             selected_budget: self.estimator.select_budget(&estimate, complexity),
-            doc_features: doc_features(&estimate),
-            sot: sot_fields(&estimate),
+            doc_features: DocFeatures::from_estimate(&estimate),
+            sot: SotFields::from_estimate(&estimate),
             category: estimate.category,
         }
-    }
-}
-
-/// The DOC_SYNTHESIS fields the writer stores: set only when the estimator derived them.
-fn doc_features(estimate: &TokenEstimate) -> DocFeatures {
-    let Some(features) = estimate.doc_features else {
-        return DocFeatures::default();
-    };
-    DocFeatures {
-        api_reference_required: Some(features.api_reference_required),
-        examples_required: Some(features.examples_required),
-        research_required: Some(features.research_required),
-        usage_guide_required: Some(features.usage_guide_required),
-        context_quality: estimate.context_quality.map(|q| q.as_str().to_owned()),
-    }
-}
-
-/// The SOT fields the writer stores for `doc_sot_update` estimates (NULL otherwise).
-fn sot_fields(estimate: &TokenEstimate) -> SotFields {
-    if estimate.category != "doc_sot_update" {
-        return SotFields::default();
-    }
-    SotFields {
-        is_sot_file: Some(true),
-        sot_file_name: estimate.sot_file_name.clone(),
-        sot_entry_count_hint: Some(estimate.deliverable_count),
     }
 }
 

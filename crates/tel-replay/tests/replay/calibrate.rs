@@ -419,10 +419,7 @@ mod with_estimator {
             doc_features: Default::default(),
             sot: Default::default(),
             actual_max_tokens: Some(8192),
-            extras: TelExtras {
-                usage_kind: Some(UsageKind::Output),
-                ..TelExtras::default()
-            },
+            extras: TelExtras::default().with_usage_kind(Some(UsageKind::Output)),
         };
         draft
             .into_event(

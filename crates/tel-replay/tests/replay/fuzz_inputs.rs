@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::Value;
-use tel_core::estimator::{EmptyWorkspace, EstimateInput, Estimator, Profile};
+use tel_core::estimator::{ComplexityInput, EmptyWorkspace, EstimateInput, Estimator, Profile};
 use tel_replay::batch::{BatchOptions, run_batch};
 use tel_store::coefficients::{parse_coefficients, render_coefficients};
 
@@ -138,13 +138,9 @@ fn exercise(profile: Profile) {
         ("[]", "implementation", "critical"),
     ] {
         let deliverables: Value = serde_json::from_str(deliverables).expect("json");
-        let input = EstimateInput {
-            deliverables: &deliverables,
-            category,
-            complexity,
-            scope_paths: None,
-            task_description: "Create comprehensive documentation from scratch",
-        };
+        let complexity = ComplexityInput::raw(complexity);
+        let input = EstimateInput::new(&deliverables, category, complexity)
+            .with_task_description("Create comprehensive documentation from scratch");
         let estimate = estimator.estimate(&input, &EmptyWorkspace);
         estimator.select_budget(&estimate, complexity);
     }

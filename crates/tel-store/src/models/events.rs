@@ -374,7 +374,7 @@ pub fn insert_event(
     })
 }
 
-/// Inserts events in one transaction, one multi-row INSERT per chunk of [`INSERT_CHUNK_ROWS`];
+/// Inserts events in one transaction, one multi-row INSERT per chunk of `INSERT_CHUNK_ROWS` (500);
 /// events whose idempotency key is already stored (or repeated in `events`) are skipped.
 ///
 /// Inside a transaction the caller opened (an import's batches), no savepoint is taken: it would only
@@ -532,7 +532,7 @@ const READ_AHEAD_BATCHES: usize = 4;
 
 /// Streams the events matching `query` to `visit`, one row at a time (never the whole table in
 /// memory: SQLite steps the statement, PostgreSQL uses row-by-row mode). Rows are read and decoded on a
-/// second thread, at most [`READ_AHEAD_BATCHES`] × [`READ_AHEAD_BATCH`] events ahead of `visit`, which runs on
+/// second thread, at most `READ_AHEAD_BATCHES` × `READ_AHEAD_BATCH` events ahead of `visit`, which runs on
 /// the calling thread: a visitor doing real work per event (estimating, formatting) overlaps with the reads.
 /// Stops at the first error, from the database, an unreadable row, or `visit`. Returns how many events were
 /// visited.

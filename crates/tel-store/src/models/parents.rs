@@ -22,7 +22,7 @@ use crate::schema::{phases, runs};
 use crate::sql_timestamp::now;
 use crate::url::Backend;
 
-/// The text tel writes in a created row's note column (see [`NOTES`]).
+/// The text tel writes in a created row's note column (see `NOTES`).
 pub const CREATED_BY_TEL: &str =
     "created by tel: telemetry was recorded for it and this database did not have it";
 
