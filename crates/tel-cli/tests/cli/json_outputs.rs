@@ -1,0 +1,138 @@
+//! `--json` snapshots of the outputs operators script against (docs/JSON.md): a renamed, removed or retyped
+//! field fails here, on a database generated from a fixed seed.
+
+use crate::support::tel_at as tel;
+use serde_json::Value;
+use std::path::Path;
+use tempfile::TempDir;
+
+/// The relative database every command reads: relative, so no temporary path reaches a snapshot.
+const DB: &str = "tel.db";
+
+/// The analysis commands read one category so the snapshots stay small enough to review.
+const CATEGORY: [&str; 2] = ["--category", "backend"];
+
+/// A database of 60 events from seed 7 (what `tel generate` makes of a seed never changes, see GENERATOR.md).
+fn generated() -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "generate",
+        "--events",
+        "60",
+        "--seed",
+        "7",
+        "--format",
+        "db",
+        "--database-url",
+        DB,
+    ];
+    json(dir.path(), &args);
+    dir
+}
+
+/// `tel ARGS --json` in `dir`: exits 0 and prints one JSON document.
+fn json(dir: &Path, args: &[&str]) -> Value {
+    let out = tel(dir, &[args, &["--json"]].concat());
+    assert!(
+        out.status.success(),
+        "tel {args:?} --json: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("--json prints one JSON document")
+}
+
+/// `tel COMMAND --database-url tel.db ARGS --json`.
+fn on_db(dir: &Path, command: &str, args: &[&str]) -> Value {
+    json(dir, &[&[command, "--database-url", DB], args].concat())
+}
+
+/// The newest SQLite migration's name: what `status` reports as the schema version of a migrated database.
+fn newest_migration() -> String {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations/sqlite");
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names.pop().expect("at least one migration")
+}
+
+#[test]
+fn status_json_snapshot() {
+    let dir = generated();
+    let mut status = on_db(dir.path(), "status", &[]);
+    // The version moves with every migration; the snapshot pins the field, this pins its value.
+    assert_eq!(status["schema_version"], newest_migration().as_str());
+    status["schema_version"] = "[newest migration]".into();
+    insta::assert_json_snapshot!("status", status);
+}
+
+#[test]
+fn report_json_snapshot() {
+    let dir = generated();
+    insta::assert_json_snapshot!("report", on_db(dir.path(), "report", &[]));
+}
+
+#[test]
+fn replay_json_snapshot() {
+    let dir = generated();
+    insta::assert_json_snapshot!("replay", on_db(dir.path(), "replay", &CATEGORY));
+}
+
+#[test]
+fn simulate_json_snapshot() {
+    let dir = generated();
+    let policies = [
+        "--policy",
+        "select-budget:v2-head",
+        "--policy",
+        "select-budget:v2-precal",
+    ];
+    let simulate = on_db(dir.path(), "simulate", &[&CATEGORY[..], &policies].concat());
+    insta::assert_json_snapshot!("simulate", simulate);
+}
+
+#[test]
+fn calibrate_json_snapshot() {
+    let dir = generated();
+    insta::assert_json_snapshot!("calibrate", on_db(dir.path(), "calibrate", &CATEGORY));
+}
+
+#[test]
+fn tune_json_snapshot() {
+    let dir = generated();
+    insta::assert_json_snapshot!("tune", on_db(dir.path(), "tune", &CATEGORY));
+}
+
+#[test]
+fn coverage_json_snapshot() {
+    let dir = generated();
+    insta::assert_json_snapshot!("coverage", on_db(dir.path(), "coverage", &CATEGORY));
+}
+
+#[test]
+fn import_json_summary_snapshots_first_and_repeated_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = tel(
+        dir.path(),
+        &[
+            "generate",
+            "--events",
+            "20",
+            "--seed",
+            "7",
+            "--output",
+            "in.ndjson",
+        ],
+    );
+    assert!(export.status.success());
+    // A half-written last line is skipped and counted, not imported.
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.path().join("in.ndjson"))
+        .unwrap();
+    std::io::Write::write_all(&mut file, b"{\"run_id\": \"cut").unwrap();
+    let import = ["import", "in.ndjson", "--database-url", DB];
+    insta::assert_json_snapshot!("import_first", json(dir.path(), &import));
+    insta::assert_json_snapshot!("import_again", json(dir.path(), &import));
+}
