@@ -169,6 +169,14 @@ fn cell_value(cell: Cell, kind: FieldKind) -> Result<Value, String> {
     if cell.text.is_empty() && !cell.quoted {
         return Ok(Value::Null);
     }
+    // csv-core reads `x"y` as text, as Python's csv does; tel's writer never writes it, so it is a hand edit
+    // whose intent is unclear (an opening quote in the wrong place?): refuse it.
+    if !cell.quoted && cell.text.contains('"') {
+        return Err(format!(
+            "{:?} has a quote in an unquoted cell (quote the whole cell and double the quote: \"x\"\"y\")",
+            cell.text
+        ));
+    }
     match kind {
         FieldKind::Text | FieldKind::Timestamp => Ok(Value::String(cell.text)),
         FieldKind::Int | FieldKind::Float | FieldKind::Bool | FieldKind::Deliverables => {
@@ -308,9 +316,23 @@ mod tests {
         );
         assert_eq!(texts(&["\"open"]), None);
         assert_eq!(
+            texts(&["x\"y,z"]).unwrap_or_default(),
+            vec![("x\"y".into(), false), ("z".into(), false)]
+        );
+        assert_eq!(
             texts(&["\"two", "lines\",x\ry"]).unwrap_or_default(),
             vec![("two\nlines".into(), true), ("x\ry".into(), false)]
         );
+    }
+
+    #[test]
+    fn a_quote_inside_an_unquoted_cell_is_refused() {
+        let cell = Cell {
+            text: "x\"y".into(),
+            quoted: false,
+        };
+        let error = cell_value(cell, FieldKind::Text).unwrap_err();
+        assert!(error.contains("quote in an unquoted cell"), "{error}");
     }
 
     #[test]
