@@ -189,7 +189,8 @@ fn cell_value(cell: Cell, kind: FieldKind) -> Result<Value, String> {
 /// Splits records into cells with csv-core (RFC 4180, `""` inside quotes, a line break only ends a record outside
 /// quotes), keeping what the `csv` crate's records drop: whether each cell was quoted.
 struct Splitter {
-    core: csv_core::Reader,
+    /// Boxed: its transition table is ~500 bytes, and readers of every format share one enum.
+    core: Box<csv_core::Reader>,
     cells: Vec<Cell>,
     field: Vec<u8>,
     len: usize,
@@ -202,9 +203,11 @@ impl Splitter {
     fn new() -> Self {
         Self {
             // Only `\n` ends a record: `Lines` has already removed a `\r` before it, and a `\r` inside a line is text.
-            core: csv_core::ReaderBuilder::new()
-                .terminator(csv_core::Terminator::Any(b'\n'))
-                .build(),
+            core: Box::new(
+                csv_core::ReaderBuilder::new()
+                    .terminator(csv_core::Terminator::Any(b'\n'))
+                    .build(),
+            ),
             cells: Vec::new(),
             field: vec![0; 256],
             len: 0,
