@@ -61,6 +61,24 @@ fn newest_migration() -> String {
     names.pop().expect("at least one migration")
 }
 
+/// Fails unless every top-level field of `value` is named in docs/JSON.md's section on `tel COMMAND --json`,
+/// so a field added without documentation does not pass either.
+fn assert_documented(command: &str, value: &Value) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/JSON.md");
+    let doc = std::fs::read_to_string(path).unwrap();
+    let heading = format!("## `tel {command} --json`");
+    let section = doc
+        .split("\n## ")
+        .find(|s| format!("## {s}").starts_with(&heading))
+        .unwrap_or_else(|| panic!("docs/JSON.md has no section {heading}"));
+    for key in value.as_object().expect("a JSON object").keys() {
+        assert!(
+            section.contains(&format!("`{key}`")) || section.contains(&format!("`{key}.")),
+            "docs/JSON.md, {heading}: field {key:?} is not documented"
+        );
+    }
+}
+
 #[test]
 fn status_json_snapshot() {
     let dir = generated("60");
@@ -68,6 +86,7 @@ fn status_json_snapshot() {
     // The version moves with every migration; the snapshot pins the field, this pins its value.
     assert_eq!(status["schema_version"], newest_migration().as_str());
     status["schema_version"] = "[newest migration]".into();
+    assert_documented("status", &status);
     insta::assert_json_snapshot!("status", status);
 }
 
@@ -75,13 +94,17 @@ fn status_json_snapshot() {
 fn report_json_snapshot() {
     // `report` has no category filter: a smaller database keeps its snapshot reviewable.
     let dir = generated("60");
-    insta::assert_json_snapshot!("report", on_db(dir.path(), "report", &[]));
+    let report = on_db(dir.path(), "report", &[]);
+    assert_documented("report", &report);
+    insta::assert_json_snapshot!("report", report);
 }
 
 #[test]
 fn replay_json_snapshot() {
     let dir = generated(EVENTS);
-    insta::assert_json_snapshot!("replay", on_db(dir.path(), "replay", &CATEGORY));
+    let replay = on_db(dir.path(), "replay", &CATEGORY);
+    assert_documented("replay", &replay);
+    insta::assert_json_snapshot!("replay", replay);
 }
 
 #[test]
@@ -94,6 +117,7 @@ fn simulate_json_snapshot() {
         "select-budget:v2-precal",
     ];
     let simulate = on_db(dir.path(), "simulate", &[&CATEGORY[..], &policies].concat());
+    assert_documented("simulate", &simulate);
     insta::assert_json_snapshot!("simulate", simulate);
 }
 
@@ -103,6 +127,7 @@ fn calibrate_json_snapshot() {
     let calibrate = on_db(dir.path(), "calibrate", &CATEGORY);
     let overheads = calibrate["overheads"].as_array().unwrap();
     assert!(overheads.iter().any(|o| o["fitted"] == true), "{calibrate}");
+    assert_documented("calibrate", &calibrate);
     insta::assert_json_snapshot!("calibrate", calibrate);
 }
 
@@ -113,13 +138,16 @@ fn tune_json_snapshot() {
     let target = ["--target-truncation", "20%"];
     let tune = on_db(dir.path(), "tune", &[&CATEGORY[..], &target].concat());
     assert!(!tune["report"]["rules"].as_array().unwrap().is_empty());
+    assert_documented("tune", &tune);
     insta::assert_json_snapshot!("tune", tune);
 }
 
 #[test]
 fn coverage_json_snapshot() {
     let dir = generated(EVENTS);
-    insta::assert_json_snapshot!("coverage", on_db(dir.path(), "coverage", &CATEGORY));
+    let coverage = on_db(dir.path(), "coverage", &CATEGORY);
+    assert_documented("coverage", &coverage);
+    insta::assert_json_snapshot!("coverage", coverage);
 }
 
 #[test]
@@ -145,6 +173,8 @@ fn import_json_summary_snapshots_first_and_repeated_import() {
         .unwrap();
     std::io::Write::write_all(&mut file, b"{\"run_id\": \"cut").unwrap();
     let import = ["import", "in.ndjson", "--database-url", DB];
-    insta::assert_json_snapshot!("import_first", json(dir.path(), &import));
+    let first = json(dir.path(), &import);
+    assert_documented("import", &first);
+    insta::assert_json_snapshot!("import_first", first);
     insta::assert_json_snapshot!("import_again", json(dir.path(), &import));
 }
