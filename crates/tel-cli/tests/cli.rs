@@ -34,6 +34,8 @@ mod generate;
 mod hostile_input;
 #[path = "cli/ingest.rs"]
 mod ingest;
+#[path = "cli/json_outputs.rs"]
+mod json_outputs;
 #[path = "cli/operator.rs"]
 mod operator;
 #[path = "cli/paths.rs"]

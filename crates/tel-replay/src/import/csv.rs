@@ -24,6 +24,7 @@ pub struct CsvReader<R> {
     lines: Lines<R>,
     file: String,
     columns: Option<Vec<(String, FieldKind)>>,
+    splitter: Splitter,
 }
 
 impl<R: BufRead> CsvReader<R> {
@@ -33,6 +34,7 @@ impl<R: BufRead> CsvReader<R> {
             lines: Lines::new(reader),
             file: file.to_owned(),
             columns: None,
+            splitter: Splitter::new(),
         }
     }
 
@@ -41,15 +43,12 @@ impl<R: BufRead> CsvReader<R> {
         &self.file
     }
 
-    /// The next logical record (a quoted field may span lines).
-    ///
-    /// A quoted field is open exactly when the record holds an odd number of `"` (an escaped `""`
-    /// counts twice), so each line is scanned once and the record split once: linear time, however
-    /// many lines an unterminated quote swallows.
+    /// The next logical record (a quoted field may span lines): each physical line is fed once to csv-core's
+    /// state machine, so reading is linear however many lines an unterminated quote swallows.
     fn next_record(&mut self) -> Option<Result<RawRecord, ImportError>> {
-        let mut text = String::new();
+        self.splitter.discard_partial_record();
         let mut start = None;
-        let mut quote_open = false;
+        let mut bytes = 0;
         loop {
             let Some((line_no, line)) = self.lines.next() else {
                 return start.map(|s| {
@@ -76,26 +75,16 @@ impl<R: BufRead> CsvReader<R> {
             if start.is_none() && line.trim().is_empty() {
                 continue;
             }
-            quote_open ^= line.bytes().filter(|&b| b == b'"').count() % 2 == 1;
-            let first = match start {
-                None => {
-                    text = line;
-                    *start.insert(line_no)
-                }
-                Some(first) => {
-                    text.push('\n');
-                    text.push_str(&line);
-                    first
-                }
-            };
-            if text.len() > MAX_LINE_BYTES {
+            let first = *start.get_or_insert(line_no);
+            bytes += line.len() + 1;
+            if bytes > MAX_LINE_BYTES {
                 return Some(Err(ImportError::line(
                     &self.file,
                     first,
                     "record longer than the line limit",
                 )));
             }
-            if !quote_open && let Some(cells) = split_cells(&text) {
+            if let Some(cells) = self.splitter.feed_line(&line) {
                 return Some(Ok((first, Some(cells))));
             }
         }
@@ -180,6 +169,14 @@ fn cell_value(cell: Cell, kind: FieldKind) -> Result<Value, String> {
     if cell.text.is_empty() && !cell.quoted {
         return Ok(Value::Null);
     }
+    // csv-core reads `x"y` as text, as Python's csv does; tel's writer never writes it, so it is a hand edit
+    // whose intent is unclear (an opening quote in the wrong place?): refuse it.
+    if !cell.quoted && cell.text.contains('"') {
+        return Err(format!(
+            "{:?} has a quote in an unquoted cell (quote the whole cell and double the quote: \"x\"\"y\")",
+            cell.text
+        ));
+    }
     match kind {
         FieldKind::Text | FieldKind::Timestamp => Ok(Value::String(cell.text)),
         FieldKind::Int | FieldKind::Float | FieldKind::Bool | FieldKind::Deliverables => {
@@ -189,42 +186,83 @@ fn cell_value(cell: Cell, kind: FieldKind) -> Result<Value, String> {
     }
 }
 
-/// Splits one record into cells; `None` while a quoted field is still open (the record continues on the next line).
-fn split_cells(record: &str) -> Option<Vec<Cell>> {
-    let mut cells = Vec::new();
-    let mut chars = record.chars().peekable();
-    let mut cell = Cell {
-        text: String::new(),
-        quoted: false,
-    };
-    let mut in_quotes = false;
-    while let Some(c) = chars.next() {
-        match (in_quotes, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                cell.text.push('"');
-            }
-            (true, '"') => in_quotes = false,
-            (true, c) => cell.text.push(c),
-            (false, '"') => {
-                in_quotes = true;
-                cell.quoted = true;
-            }
-            (false, ',') => cells.push(std::mem::replace(
-                &mut cell,
-                Cell {
-                    text: String::new(),
-                    quoted: false,
-                },
-            )),
-            (false, c) => cell.text.push(c),
+/// Splits records into cells with csv-core (RFC 4180, `""` inside quotes, a line break only ends a record outside
+/// quotes), keeping what the `csv` crate's records drop: whether each cell was quoted.
+struct Splitter {
+    /// Boxed: its transition table is ~500 bytes, and readers of every format share one enum.
+    core: Box<csv_core::Reader>,
+    cells: Vec<Cell>,
+    field: Vec<u8>,
+    len: usize,
+    /// The next byte fed starts a cell (its first raw byte says whether it is quoted).
+    at_cell_start: bool,
+    quoted: bool,
+}
+
+impl Splitter {
+    fn new() -> Self {
+        Self {
+            // Only `\n` ends a record: `Lines` has already removed a `\r` before it, and a `\r` inside a line is text.
+            core: Box::new(
+                csv_core::ReaderBuilder::new()
+                    .terminator(csv_core::Terminator::Any(b'\n'))
+                    .build(),
+            ),
+            cells: Vec::new(),
+            field: vec![0; 256],
+            len: 0,
+            at_cell_start: true,
+            quoted: false,
         }
     }
-    if in_quotes {
-        return None;
+
+    /// Forgets a record left open by an error (an unreadable or over-long line), so the next starts afresh.
+    fn discard_partial_record(&mut self) {
+        if !self.at_cell_start || !self.cells.is_empty() {
+            self.core.reset();
+            self.cells.clear();
+            self.len = 0;
+            self.at_cell_start = true;
+        }
     }
-    cells.push(cell);
-    Some(cells)
+
+    /// Feeds one physical line; the record's cells once it ends, `None` while a quoted cell is still open.
+    fn feed_line(&mut self, line: &str) -> Option<Vec<Cell>> {
+        self.feed(line.as_bytes());
+        self.feed(b"\n")
+    }
+
+    fn feed(&mut self, mut input: &[u8]) -> Option<Vec<Cell>> {
+        while !input.is_empty() {
+            if self.at_cell_start {
+                self.quoted = input[0] == b'"';
+                self.at_cell_start = false;
+            }
+            if self.len == self.field.len() {
+                self.field.resize(self.field.len() * 2, 0);
+            }
+            let (result, read, written) = self.core.read_field(input, &mut self.field[self.len..]);
+            input = &input[read..];
+            self.len += written;
+            match result {
+                csv_core::ReadFieldResult::Field { record_end } => {
+                    self.cells.push(Cell {
+                        text: String::from_utf8_lossy(&self.field[..self.len]).into_owned(),
+                        quoted: self.quoted,
+                    });
+                    self.len = 0;
+                    self.at_cell_start = true;
+                    if record_end {
+                        return Some(std::mem::take(&mut self.cells));
+                    }
+                }
+                csv_core::ReadFieldResult::InputEmpty
+                | csv_core::ReadFieldResult::OutputFull
+                | csv_core::ReadFieldResult::End => {}
+            }
+        }
+        None
+    }
 }
 
 impl<R: BufRead> Iterator for CsvReader<R> {
@@ -257,14 +295,20 @@ impl<R: BufRead> Iterator for CsvReader<R> {
 mod tests {
     use super::*;
 
-    fn texts(record: &str) -> Option<Vec<(String, bool)>> {
-        split_cells(record).map(|cells| cells.into_iter().map(|c| (c.text, c.quoted)).collect())
+    /// The cells of `lines` fed one by one, `None` while the record is still open.
+    fn texts(lines: &[&str]) -> Option<Vec<(String, bool)>> {
+        let mut splitter = Splitter::new();
+        let mut cells = None;
+        for line in lines {
+            cells = splitter.feed_line(line);
+        }
+        cells.map(|cells| cells.into_iter().map(|c| (c.text, c.quoted)).collect())
     }
 
     #[test]
-    fn quoted_cells_keep_commas_quotes_and_emptiness() {
+    fn quoted_cells_keep_commas_quotes_line_breaks_and_emptiness() {
         assert_eq!(
-            texts(r#"a,"b,c","say ""hi""",,"""#).unwrap_or_default(),
+            texts(&[r#"a,"b,c","say ""hi""",,"""#]).unwrap_or_default(),
             vec![
                 ("a".into(), false),
                 ("b,c".into(), true),
@@ -273,7 +317,25 @@ mod tests {
                 (String::new(), true)
             ]
         );
-        assert_eq!(texts("\"open"), None);
+        assert_eq!(texts(&["\"open"]), None);
+        assert_eq!(
+            texts(&["x\"y,z"]).unwrap_or_default(),
+            vec![("x\"y".into(), false), ("z".into(), false)]
+        );
+        assert_eq!(
+            texts(&["\"two", "lines\",x\ry"]).unwrap_or_default(),
+            vec![("two\nlines".into(), true), ("x\ry".into(), false)]
+        );
+    }
+
+    #[test]
+    fn a_quote_inside_an_unquoted_cell_is_refused() {
+        let cell = Cell {
+            text: "x\"y".into(),
+            quoted: false,
+        };
+        let error = cell_value(cell, FieldKind::Text).unwrap_err();
+        assert!(error.contains("quote in an unquoted cell"), "{error}");
     }
 
     #[test]

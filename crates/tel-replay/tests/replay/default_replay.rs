@@ -112,7 +112,12 @@ fn json_table_and_csv_outputs_carry_every_estimator() {
     );
     let mut csv = ReplayCsvWriter::new(Vec::new(), &replay.names()).unwrap();
     csv.write_row(&events[27], &[11445, 37050]).unwrap();
+    // Quoted only where Python's csv (QUOTE_MINIMAL) quotes: a comma, a quote (doubled) or a line break.
+    let mut odd = events[27].clone();
+    odd.category = "we\"ird, cat\nline".to_owned();
+    csv.write_row(&odd, &[1, 2]).unwrap();
     let csv = String::from_utf8(csv.finish().unwrap()).unwrap();
     assert!(csv.starts_with("event_id,timestamp,"), "{csv}");
     assert!(csv.contains(",predicted:stored,predicted:v2-head\r\n28,2025-12-24T10:31:46.078894,IMPLEMENT_FEATURE,high,17,9959,,false,completed,,11445,37050\r\n"), "{csv}");
+    assert!(csv.ends_with("\r\n28,2025-12-24T10:31:46.078894,\"we\"\"ird, cat\nline\",high,17,9959,,false,completed,,1,2\r\n"), "{csv}");
 }
