@@ -189,8 +189,8 @@ pub fn decode_event(
             "unknown key: expected the export keys of docs/FORMATS.md F5 or tel's extended keys",
         ));
     }
-    if let Some((key, _)) = ORIGINAL_FIELDS.iter().find(|(k, _)| !map.contains_key(*k)) {
-        return Err(err(key, "missing"));
+    if let Some(field) = ORIGINAL_FIELDS.iter().find(|f| !map.contains_key(f.name)) {
+        return Err(err(field.name, "missing"));
     }
     let r = Record { map };
     let timestamp = r
