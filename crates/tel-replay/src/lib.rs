@@ -10,6 +10,7 @@ pub mod import;
 pub mod legacy_log;
 pub mod legacy_replay;
 mod pyjson;
+pub mod record;
 pub mod replay;
 pub mod report;
 pub mod simulate;

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use tel_core::TelemetryEvent;
 
-pub use decode::FieldError;
+pub use decode::{FieldError, decode_draft};
 use lines::Lines;
 pub use lines::MAX_LINE_BYTES;
 
