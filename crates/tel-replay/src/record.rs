@@ -279,3 +279,91 @@ impl RecordBatch<'_> {
         Ok(summary)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs a batch whose recorder stores every event under the next id; returns the summary, the
+    /// answers on stdout, stderr and the recorded drafts.
+    fn run(input: &[u8], protocol: bool) -> (RecordBatchSummary, String, String, Vec<EventDraft>) {
+        let (mut out, mut err, mut recorded) = (Vec::new(), Vec::new(), Vec::new());
+        let batch = RecordBatch {
+            name: "calls.ndjson",
+            protocol,
+            spool: Path::new("spool.ndjson"),
+        };
+        let summary = batch
+            .run(input, &mut out, &mut err, |draft| {
+                recorded.push(draft);
+                RecordOutcome::Stored {
+                    event_id: Some(recorded.len() as i64),
+                }
+            })
+            .expect("the batch runs");
+        let text = |bytes: Vec<u8>| String::from_utf8(bytes).expect("UTF-8");
+        (summary, text(out), text(err), recorded)
+    }
+
+    const GOOD: &str = r#"{"run_id": "r", "phase_id": "p1", "category": "implementation", "complexity": "simple", "predicted_output_tokens": 900, "actual_output_tokens": 800, "success": true, "model": "m", "timestamp": "ignored", "smape_percent": "ignored too"}"#;
+
+    #[test]
+    fn record_batch_records_valid_lines_and_names_file_line_and_field_of_the_others() {
+        let input = [
+            GOOD,
+            "",
+            r#"{"run_id": "r", "phase_id": "p", "category": "c", "complexity": "low", "predicted_output_tokens": -1, "actual_output_tokens": 1, "success": true, "model": "m"}"#,
+            r#"{"event_id": 3}"#,
+            "{not json",
+        ]
+        .join("\n");
+        let mut bytes = input.into_bytes();
+        bytes.extend(b"\n\xff\n");
+        let (summary, out, err, recorded) = run(&bytes, false);
+        assert_eq!(
+            summary,
+            RecordBatchSummary {
+                events: 5,
+                stored: 1,
+                already_stored: 0,
+                invalid: 4
+            }
+        );
+        assert_eq!(out, "stored event 1\n");
+        assert_eq!(
+            err.lines().collect::<Vec<_>>(),
+            [
+                "calls.ndjson:3: predicted_output_tokens: must not be negative, got -1",
+                "calls.ndjson:4: event_id: unknown key: expected the export keys of docs/FORMATS.md F5 or the extended keys a caller gives",
+                "calls.ndjson:5: invalid event JSON: key must be a string at line 1 column 2",
+                "calls.ndjson:6: invalid UTF-8 at byte 1",
+            ]
+        );
+        // Complexity synonyms are accepted as the executor's writer accepts them; derived keys are ignored.
+        assert_eq!(recorded.len(), 1);
+        assert_eq!(recorded[0].complexity, tel_core::Complexity::Low);
+        assert_eq!(
+            (recorded[0].selected_budget, recorded[0].truncated),
+            (0, false)
+        );
+    }
+
+    #[test]
+    fn record_batch_protocol_answers_every_line_with_its_id() {
+        let input = [
+            GOOD.replace("{\"run_id\"", "{\"id\": 7, \"run_id\""),
+            r#"{"id": "b", "run_id": "r"}"#.to_owned(),
+        ]
+        .join("\n");
+        let (summary, out, err, _) = run(input.as_bytes(), true);
+        assert_eq!((summary.stored, summary.invalid), (1, 1));
+        assert_eq!(
+            out.lines().collect::<Vec<_>>(),
+            [
+                r#"{"protocol":1,"line":1,"ok":true,"id":7,"event_id":1,"outcome":"stored"}"#,
+                r#"{"protocol":1,"line":2,"ok":false,"id":"b","field":"phase_id","error":"calls.ndjson:2: phase_id: missing"}"#,
+            ]
+        );
+        assert_eq!(err, "");
+    }
+}
