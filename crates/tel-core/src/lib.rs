@@ -101,6 +101,7 @@ mod complexity;
 mod draft;
 pub mod estimator;
 mod event;
+pub mod fields;
 pub mod metrics;
 pub mod pytext;
 pub mod sanitize;

@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use crate::fields::{FieldValue, event_fields};
 use crate::{EventDraft, TelemetryEvent};
 
 /// The longest text value stored, in UTF-8 bytes. The export escapes every non-ASCII or control
@@ -96,42 +97,35 @@ fn first_invalid<'a>(
 }
 
 impl TelemetryEvent {
-    /// Checks every stored value against the rules above; the error names the first bad field.
-    /// `deliverables_json` is exempt: the writer's sanitisation bounds it and escapes every control
-    /// character, and legacy rows hold it longer than [`MAX_TEXT_BYTES`].
+    /// Checks every stored value against the rules above, over the fields of
+    /// [`crate::fields`]; the error names the first bad count, else the first bad text, else the
+    /// first bad float. `deliverables_json` is exempt: the writer's sanitisation bounds it and escapes
+    /// every control character, and legacy rows hold it longer than [`MAX_TEXT_BYTES`].
     pub fn validate(&self) -> Result<(), InvalidField> {
-        first_invalid(
-            [
-                ("deliverable_count", Some(self.deliverable_count)),
-                (
-                    "predicted_output_tokens",
-                    Some(self.predicted_output_tokens),
-                ),
-                ("actual_output_tokens", Some(self.actual_output_tokens)),
-                ("selected_budget", Some(self.selected_budget)),
-                ("actual_max_tokens", self.actual_max_tokens),
-                ("sot_entry_count_hint", self.sot.sot_entry_count_hint),
-            ],
-            [
-                ("run_id", Some(self.run_id.as_str())),
-                ("phase_id", Some(self.phase_id.as_str())),
-                ("category", Some(self.category.as_str())),
-                ("stop_reason", self.stop_reason.as_deref()),
-                ("model", Some(self.model.as_str())),
-                (
-                    "context_quality",
-                    self.doc_features.context_quality.as_deref(),
-                ),
-                ("sot_file_name", self.sot.sot_file_name.as_deref()),
-                ("estimator_profile", self.estimator_profile.as_deref()),
-                ("coefficients_hash", self.coefficients_hash.as_deref()),
-                ("provider", self.provider.as_deref()),
-            ],
-            [
-                ("smape_percent", self.smape_percent),
-                ("waste_ratio", self.waste_ratio),
-            ],
-        )
+        let (mut text, mut float) = (None, None);
+        for field in event_fields() {
+            match (field.value)(self) {
+                FieldValue::Int(n) => {
+                    if let Some(message) = count_problem(n) {
+                        return Err(InvalidField {
+                            field: field.name,
+                            message,
+                        });
+                    }
+                }
+                FieldValue::Text(t) if text.is_none() => {
+                    text = text_problem(t).map(|message| (field.name, message));
+                }
+                FieldValue::Float(x) if float.is_none() => {
+                    float = float_problem(x).map(|message| (field.name, message));
+                }
+                _ => {}
+            }
+        }
+        match text.or(float) {
+            Some((field, message)) => Err(InvalidField { field, message }),
+            None => Ok(()),
+        }
     }
 }
 

@@ -9,113 +9,33 @@
 //! version clears the older keys and `tel migrate` recomputes missing keys from the stored values
 //! ([`crate::models::events::fill_missing_keys`]).
 
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tel_core::TelemetryEvent;
+use tel_core::fields::{FieldValue, key_fields};
 
-/// Version of the key's definition: bump it whenever [`KEY_FIELDS`] or their encoding changes, and
-/// add a migration that clears the keys of the older version (as `2026-01-01-000009_idempotency_key_v2`
-/// does), so that `tel migrate` recomputes them (a test pins the fields to this version).
+/// Version of the key's definition: bump it whenever the key's fields (the fields of
+/// [`tel_core::fields`] marked `in_key`) or their encoding change, pin the new field list in this
+/// module's tests, and add a migration that clears the keys of the older version (as
+/// `2026-01-01-000009_idempotency_key_v2` does), so that `tel migrate` recomputes them.
 pub const KEY_VERSION: u32 = 2;
 
-/// One field of the key, in key order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyField {
-    /// `run_id` as stored (after the backfill).
-    RunId,
-    /// `phase_id`.
-    PhaseId,
-    /// `timestamp`, to the microsecond.
-    Timestamp,
-    /// `category`.
-    Category,
-    /// `complexity`.
-    Complexity,
-    /// `deliverable_count`.
-    DeliverableCount,
-    /// The deliverables array parsed from `deliverables_json` (`[]` when unparsable, as the original
-    /// export writes it), so its spacing and escaping do not matter.
-    Deliverables,
-    /// `predicted_output_tokens`.
-    PredictedOutputTokens,
-    /// `actual_output_tokens`.
-    ActualOutputTokens,
-    /// `selected_budget`.
-    SelectedBudget,
-    /// `success`.
-    Success,
-    /// `truncated`.
-    Truncated,
-    /// `stop_reason`.
-    StopReason,
-    /// `model`.
-    Model,
-}
-
-/// The fields of the key, in order: the original export's keys without the metrics derived from
-/// them (`smape_percent`, `waste_ratio`, `underestimated`: recomputed by some paths, stored
-/// differently by the original's manual row 1).
-pub const KEY_FIELDS: [KeyField; 14] = [
-    KeyField::RunId,
-    KeyField::PhaseId,
-    KeyField::Timestamp,
-    KeyField::Category,
-    KeyField::Complexity,
-    KeyField::DeliverableCount,
-    KeyField::Deliverables,
-    KeyField::PredictedOutputTokens,
-    KeyField::ActualOutputTokens,
-    KeyField::SelectedBudget,
-    KeyField::Success,
-    KeyField::Truncated,
-    KeyField::StopReason,
-    KeyField::Model,
-];
-
-impl KeyField {
-    /// The export key of the field.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::RunId => "run_id",
-            Self::PhaseId => "phase_id",
-            Self::Timestamp => "timestamp",
-            Self::Category => "category",
-            Self::Complexity => "complexity",
-            Self::DeliverableCount => "deliverable_count",
-            Self::Deliverables => "deliverables",
-            Self::PredictedOutputTokens => "predicted_output_tokens",
-            Self::ActualOutputTokens => "actual_output_tokens",
-            Self::SelectedBudget => "selected_budget",
-            Self::Success => "success",
-            Self::Truncated => "truncated",
-            Self::StopReason => "stop_reason",
-            Self::Model => "model",
-        }
-    }
-
-    fn value(self, event: &TelemetryEvent) -> serde_json::Value {
-        use serde_json::Value;
-        match self {
-            Self::RunId => Value::from(event.run_id.as_str()),
-            Self::PhaseId => Value::from(event.phase_id.as_str()),
-            Self::Timestamp => Value::from(event.timestamp.to_sql_text()),
-            Self::Category => Value::from(event.category.as_str()),
-            Self::Complexity => Value::from(event.complexity.as_str()),
-            Self::DeliverableCount => Value::from(event.deliverable_count),
-            Self::Deliverables => match serde_json::from_str::<Value>(&event.deliverables_json) {
-                Ok(array @ Value::Array(_)) => array,
-                _ => Value::Array(Vec::new()),
-            },
-            Self::PredictedOutputTokens => Value::from(event.predicted_output_tokens),
-            Self::ActualOutputTokens => Value::from(event.actual_output_tokens),
-            Self::SelectedBudget => Value::from(event.selected_budget),
-            Self::Success => Value::from(event.success),
-            Self::Truncated => Value::from(event.truncated),
-            Self::StopReason => event
-                .stop_reason
-                .as_deref()
-                .map_or(Value::Null, Value::from),
-            Self::Model => Value::from(event.model.as_str()),
-        }
+/// The field's value in the key's canonical JSON.
+fn key_value(value: FieldValue<'_>) -> Value {
+    match value {
+        FieldValue::Null => Value::Null,
+        FieldValue::Bool(b) => Value::from(b),
+        FieldValue::Int(n) => Value::from(n),
+        FieldValue::Float(x) => Value::from(x),
+        FieldValue::Text(text) => Value::from(text),
+        // To the microsecond, in the stored text form.
+        FieldValue::Timestamp(t) => Value::from(t.to_sql_text()),
+        // The parsed array (`[]` when unparsable, as the original export writes it), so its
+        // spacing and escaping do not matter.
+        FieldValue::Deliverables(json) => match serde_json::from_str::<Value>(json) {
+            Ok(array @ Value::Array(_)) => array,
+            _ => Value::Array(Vec::new()),
+        },
     }
 }
 
@@ -124,10 +44,13 @@ fn key_prefix() -> String {
     ["v", &KEY_VERSION.to_string(), ":"].concat()
 }
 
-/// `v2:` + SHA-256 hex of the canonical JSON array of [`KEY_FIELDS`] of `event` as stored.
+/// `v2:` + SHA-256 hex of the canonical JSON array of the key's fields of `event` as stored.
 pub fn idempotency_key(event: &TelemetryEvent) -> String {
-    let canonical =
-        serde_json::Value::Array(KEY_FIELDS.iter().map(|field| field.value(event)).collect());
+    let canonical = Value::Array(
+        key_fields()
+            .map(|field| key_value((field.value)(event)))
+            .collect(),
+    );
     let digest = Sha256::digest(canonical.to_string().as_bytes());
     let mut key = key_prefix();
     for byte in digest {
@@ -175,19 +98,28 @@ mod tests {
         }
     }
 
+    /// The key's fields of every version, pinned: a field marked `in_key` (or unmarked) in
+    /// tel-core's field table without a new version here and a new [`KEY_VERSION`] fails the test.
+    /// (Keys before version 2 are cleared by its migration and never read, so they are not pinned.)
+    const PINNED_KEY_FIELDS: [(u32, &str); 1] = [(
+        2,
+        "run_id,phase_id,timestamp,category,complexity,deliverable_count,deliverables,\
+             predicted_output_tokens,actual_output_tokens,selected_budget,success,truncated,\
+             stop_reason,model",
+    )];
+
     #[test]
     fn key_fields_change_only_with_a_version_bump() {
-        let names: Vec<&str> = KEY_FIELDS.iter().map(|f| f.name()).collect();
+        let names: Vec<&str> = key_fields().map(|f| f.name).collect();
+        let pinned = PINNED_KEY_FIELDS
+            .iter()
+            .find(|(version, _)| *version == KEY_VERSION)
+            .map(|(_, fields)| *fields);
         assert_eq!(
-            (KEY_VERSION, names.join(",")),
-            (
-                2,
-                "run_id,phase_id,timestamp,category,complexity,deliverable_count,deliverables,\
-                 predicted_output_tokens,actual_output_tokens,selected_budget,success,truncated,\
-                 stop_reason,model"
-                    .to_owned()
-            ),
-            "the key's fields changed: bump KEY_VERSION (stored keys are then recomputed by tel migrate)"
+            Some(names.join(",").as_str()),
+            pinned,
+            "the key's fields changed: bump KEY_VERSION, pin its fields here and add the migration \
+             that clears the older keys (tel migrate then recomputes them)"
         );
         // The encoding too (compact JSON array, SHA-256; checked against Python's json.dumps with
         // separators (",", ":")): a changed canonical form changes this digest.

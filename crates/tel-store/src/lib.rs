@@ -28,7 +28,7 @@ pub mod workspace_dir;
 
 pub use conn::{ConnectOptions, DbConn, OpenMode, connect, connect_read_only, connect_with_mode};
 pub use error::StoreError;
-pub use idempotency::{KEY_FIELDS, KEY_VERSION, KeyField, idempotency_key};
+pub use idempotency::{KEY_VERSION, idempotency_key};
 pub use legacy::{AdoptionReport, OrphanEvent, event_table_columns};
 pub use migrate::{MigrateAction, MigrateReport, MigrationState, migrate, migration_state};
 pub use models::escalations::{NewEscalationEvent, insert_escalation_event};

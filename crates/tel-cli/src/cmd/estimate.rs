@@ -1,7 +1,6 @@
 //! `tel estimate`: run the output-token estimator and budget selection for one phase or a stream of requests.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -176,19 +175,8 @@ fn run_batch(
     source: &Path,
     protocol: bool,
 ) -> anyhow::Result<ExitCode> {
-    let reader: Box<dyn BufRead> = if source == Path::new("-") {
-        Box::new(std::io::stdin().lock())
-    } else {
-        let file = File::open(source)
-            .with_context(|| format!("cannot open batch file {}", source.display()))?;
-        Box::new(BufReader::new(file))
-    };
+    let (name, reader) = super::open_batch(source)?;
     let mut out = BufWriter::new(std::io::stdout().lock());
-    let name = if source == Path::new("-") {
-        "<stdin>".to_owned()
-    } else {
-        source.display().to_string()
-    };
     // A co-process on stdin waits for each answer before it writes the next request.
     let options = BatchOptions {
         protocol,

@@ -42,9 +42,24 @@ pub mod spool;
 pub mod status;
 pub mod tune;
 
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
+
 use crate::cli::{Cli, Command};
+
+/// The input of a `--batch` option (`-` is stdin) and its name in error messages.
+fn open_batch(source: &Path) -> anyhow::Result<(String, Box<dyn BufRead>)> {
+    if source == Path::new("-") {
+        return Ok(("<stdin>".to_owned(), Box::new(std::io::stdin().lock())));
+    }
+    let name = source.display().to_string();
+    let file = File::open(source).with_context(|| format!("cannot open batch file {name}"))?;
+    Ok((name, Box::new(BufReader::new(file))))
+}
 
 /// Runs one parsed command line and returns its exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {

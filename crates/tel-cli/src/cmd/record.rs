@@ -2,20 +2,15 @@
 //! stream of NDJSON events (`--batch`), through the fail-safe recorder — exit 0 once every event is
 //! stored or spooled.
 
-use std::cell::RefCell;
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
+use anyhow::{Context as _, anyhow, bail};
 use clap::Args;
-use serde::Deserialize;
-use serde::de::value::MapDeserializer;
-use serde_json::{Map, Value};
-use tel_core::{Complexity, DocFeatures, SotFields, UsageKind};
-use tel_replay::batch::protocol_header;
+use tel_core::{Complexity, DocFeatures, SotFields};
+use tel_replay::db::record::{RecordBatch, parse_event, write_outcome};
 use tel_store::env::process_env;
 use tel_store::{EventDraft, RecordOutcome, Recorder, RecorderConfig, RecorderTimeouts, TelExtras};
 
@@ -110,114 +105,13 @@ pub struct RecordArgs {
     model: Option<String>,
 }
 
-/// The JSON form: the keys of the NDJSON export (FORMATS.md F5) plus optional extras.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RecordInput {
-    run_id: String,
-    phase_id: String,
-    category: String,
-    complexity: String,
-    #[serde(default)]
-    deliverables: Vec<String>,
-    predicted_output_tokens: i64,
-    actual_output_tokens: i64,
-    #[serde(default)]
-    selected_budget: i64,
-    success: bool,
-    #[serde(default)]
-    truncated: bool,
-    #[serde(default)]
-    stop_reason: Option<String>,
-    model: String,
-    // Derived keys of the export: accepted, recomputed by the recorder.
-    #[serde(default, rename = "timestamp")]
-    _timestamp: serde::de::IgnoredAny,
-    #[serde(default, rename = "deliverable_count")]
-    _deliverable_count: serde::de::IgnoredAny,
-    #[serde(default, rename = "smape_percent")]
-    _smape_percent: serde::de::IgnoredAny,
-    #[serde(default, rename = "waste_ratio")]
-    _waste_ratio: serde::de::IgnoredAny,
-    #[serde(default, rename = "underestimated")]
-    _underestimated: serde::de::IgnoredAny,
-    // Optional extras.
-    #[serde(default)]
-    actual_max_tokens: Option<i64>,
-    #[serde(default)]
-    is_truncated_output: Option<bool>,
-    #[serde(default)]
-    api_reference_required: Option<bool>,
-    #[serde(default)]
-    examples_required: Option<bool>,
-    #[serde(default)]
-    research_required: Option<bool>,
-    #[serde(default)]
-    usage_guide_required: Option<bool>,
-    #[serde(default)]
-    context_quality: Option<String>,
-    #[serde(default)]
-    is_sot_file: Option<bool>,
-    #[serde(default)]
-    sot_file_name: Option<String>,
-    #[serde(default)]
-    sot_entry_count_hint: Option<i64>,
-    #[serde(default)]
-    estimator_profile: Option<String>,
-    #[serde(default)]
-    coefficients_hash: Option<String>,
-    #[serde(default)]
-    provider: Option<String>,
-    #[serde(default)]
-    usage_kind: Option<UsageKind>,
-}
-
-impl RecordInput {
-    fn into_draft(self) -> anyhow::Result<EventDraft> {
-        let complexity = Complexity::parse(&self.complexity).context("field complexity")?;
-        Ok(EventDraft {
-            run_id: self.run_id,
-            phase_id: self.phase_id,
-            category: self.category,
-            complexity,
-            deliverables: self.deliverables,
-            predicted_output_tokens: self.predicted_output_tokens,
-            actual_output_tokens: self.actual_output_tokens,
-            selected_budget: self.selected_budget,
-            success: self.success,
-            truncated: self.truncated,
-            stop_reason: self.stop_reason,
-            model: self.model,
-            is_truncated_output: self.is_truncated_output,
-            doc_features: DocFeatures {
-                api_reference_required: self.api_reference_required,
-                examples_required: self.examples_required,
-                research_required: self.research_required,
-                usage_guide_required: self.usage_guide_required,
-                context_quality: self.context_quality,
-            },
-            sot: SotFields {
-                is_sot_file: self.is_sot_file,
-                sot_file_name: self.sot_file_name,
-                sot_entry_count_hint: self.sot_entry_count_hint,
-            },
-            actual_max_tokens: self.actual_max_tokens,
-            extras: TelExtras::default()
-                .with_estimator_profile(self.estimator_profile)
-                .with_coefficients_hash(self.coefficients_hash)
-                .with_provider(self.provider)
-                .with_usage_kind(self.usage_kind),
-        })
-    }
-}
-
 impl RecordArgs {
     /// The event from --event, the flags, or stdin.
     fn draft(&self) -> anyhow::Result<EventDraft> {
         if let (Some(predicted), Some(actual), Some(model)) =
             (self.predicted, self.actual, &self.model)
         {
-            return Ok(EventDraft {
+            let draft = EventDraft {
                 run_id: self.run_id.clone(),
                 phase_id: self.phase_id.clone(),
                 category: self.category.clone(),
@@ -235,7 +129,10 @@ impl RecordArgs {
                 sot: SotFields::default(),
                 actual_max_tokens: None,
                 extras: TelExtras::default(),
-            });
+            };
+            // Flags are checked by tel-core's rules, as the JSON form is by the import decoder.
+            draft.validate().context("invalid event")?;
+            return Ok(draft);
         }
         let text = match &self.event {
             Some(text) => text.clone(),
@@ -252,116 +149,17 @@ impl RecordArgs {
                 "no event: pass --event JSON, pipe one JSON object on stdin, or use --predicted/--actual/--model"
             );
         }
-        parse_event(&text)
+        parse_event(&text).map_err(|error| match error.field {
+            Some(_) => anyhow!("invalid event: {error}"),
+            None => anyhow!("{error}"),
+        })
     }
-}
-
-/// One event in the JSON form.
-fn parse_event(text: &str) -> anyhow::Result<EventDraft> {
-    let input: RecordInput = serde_json::from_str(text.trim()).context("invalid event JSON")?;
-    input.into_draft()
-}
-
-/// The draft if every value can be stored (tel-core's rules, as `tel import` applies them), so bad
-/// input is an error naming the field here rather than only the recorder's warning.
-fn checked(draft: EventDraft) -> anyhow::Result<EventDraft> {
-    draft.validate().context("invalid event")?;
-    Ok(draft)
-}
-
-/// Why one protocol request line is not an event: the key to blame (when one is) and what is wrong.
-struct RequestError {
-    field: Option<String>,
-    message: String,
-}
-
-/// One protocol request: its `id` (any JSON value, echoed; `null` when absent) and the event, or what
-/// is wrong with it and which key is to blame.
-fn parse_request(text: &str) -> (Value, Result<EventDraft, RequestError>) {
-    let mut object = match serde_json::from_str::<Value>(text.trim()) {
-        Ok(Value::Object(object)) => object,
-        Ok(_) => {
-            return (
-                Value::Null,
-                Err(request_error(None, "expected a JSON object")),
-            );
-        }
-        Err(e) => {
-            return (
-                Value::Null,
-                Err(request_error(None, format!("invalid JSON: {e}"))),
-            );
-        }
-    };
-    let id = object.remove("id").unwrap_or(Value::Null);
-    // Deserialize key by key, remembering the last key handed out: the one a type error is about.
-    let last_key = RefCell::new(None);
-    let pairs = object.into_iter().inspect(|(key, _)| {
-        last_key.replace(Some(key.clone()));
-    });
-    let parsed = RecordInput::deserialize(MapDeserializer::<_, serde_json::Error>::new(pairs));
-    let draft = match parsed {
-        // serde names a missing key in backticks; every other error is about the key being read.
-        Err(e) => {
-            let message = e.to_string();
-            let field = match message.strip_prefix("missing field `") {
-                Some(rest) => rest.split('`').next().map(str::to_owned),
-                None => last_key.take(),
-            };
-            Err(RequestError { field, message })
-        }
-        Ok(input) => input.into_draft().map_err(|e| RequestError {
-            field: Some("complexity".to_owned()),
-            message: format!("{:#}", e.root_cause()),
-        }),
-    };
-    (id, draft)
-}
-
-fn request_error(field: Option<String>, message: impl Into<String>) -> RequestError {
-    RequestError {
-        field,
-        message: message.into(),
-    }
-}
-
-/// The protocol answer to one recorded event; `ok` is false only when the event is lost.
-fn outcome_answer(recorder: &Recorder, outcome: &RecordOutcome) -> (bool, Map<String, Value>) {
-    let mut answer = Map::new();
-    let name = match outcome {
-        RecordOutcome::Disabled => "disabled",
-        RecordOutcome::Skipped { warning } => {
-            answer.insert("warning".into(), warning.as_str().into());
-            "skipped"
-        }
-        RecordOutcome::Stored { event_id: Some(id) } => {
-            answer.insert("event_id".into(), (*id).into());
-            "stored"
-        }
-        RecordOutcome::Stored { event_id: None } => "already_stored",
-        RecordOutcome::Spooled { .. } => {
-            let spool = recorder.config().spool.path().display().to_string();
-            answer.insert("spool".into(), spool.into());
-            "spooled"
-        }
-        RecordOutcome::Lost { .. } => "lost",
-    };
-    answer.insert("outcome".into(), name.into());
-    (!matches!(outcome, RecordOutcome::Lost { .. }), answer)
-}
-
-/// Writes one protocol answer; stdout is line-buffered, so it leaves before the next request is read.
-fn write_answer(line: u64, ok: bool, id: Value, answer: Map<String, Value>) -> std::io::Result<()> {
-    let mut framed = protocol_header(line, ok);
-    framed.insert("id".into(), id);
-    framed.extend(answer);
-    outln!("{}", Value::Object(framed))
 }
 
 /// Runs `tel record`.
 pub fn run(args: &RecordArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let Some(source) = &args.batch else {
-        let draft = checked(args.draft()?)?;
+        let draft = args.draft()?;
         let recorder = recorder(args)?;
         return Ok(report(
             &recorder,
@@ -404,31 +202,17 @@ fn record_one(recorder: &Recorder, force: bool, draft: EventDraft) -> RecordOutc
 
 /// Prints what happened to one event; the exit code is 1 only when the event is lost.
 fn report(recorder: &Recorder, outcome: &RecordOutcome) -> std::io::Result<ExitCode> {
-    match outcome {
-        RecordOutcome::Disabled => {
-            eprintln!("not recorded: TELEMETRY_DB_ENABLED is not 1, true or yes (use --force)");
-        }
-        RecordOutcome::Skipped { .. } => {}
-        RecordOutcome::Stored { event_id: Some(id) } => outln!("stored event {id}")?,
-        RecordOutcome::Stored { event_id: None } => outln!("already stored (same event)")?,
-        RecordOutcome::Spooled { .. } => {
-            outln!("spooled to {}", recorder.config().spool.path().display())?;
-        }
-        RecordOutcome::Lost { .. } => {
-            outln!("lost (see the warning on stderr)")?;
-            return Ok(ExitCode::from(1));
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Counts of a `--batch` run.
-#[derive(Debug, Default)]
-struct BatchSummary {
-    events: u64,
-    stored: u64,
-    already_stored: u64,
-    invalid: u64,
+    let spool = recorder.config().spool.path();
+    write_outcome(
+        outcome,
+        spool,
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
+    )?;
+    Ok(match outcome {
+        RecordOutcome::Lost { .. } => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    })
 }
 
 /// Records every line of `source` as it arrives; invalid lines are reported and skipped.
@@ -439,110 +223,23 @@ fn run_batch(
     quiet: bool,
     protocol: bool,
 ) -> anyhow::Result<ExitCode> {
-    let stdin = source == Path::new("-");
-    let name = if stdin {
-        "<stdin>".to_owned()
-    } else {
-        source.display().to_string()
+    let (name, reader) = super::open_batch(source)?;
+    let batch = RecordBatch {
+        name: &name,
+        protocol,
+        spool: recorder.config().spool.path(),
     };
-    let mut reader: Box<dyn BufRead> = if stdin {
-        Box::new(std::io::stdin().lock())
-    } else {
-        let file = File::open(source).with_context(|| format!("cannot open batch file {name}"))?;
-        Box::new(BufReader::new(file))
-    };
-    let mut summary = BatchSummary::default();
-    // A reader of the per-event lines that goes away does not stop the recording: only the lines stop.
-    let mut stdout_open = true;
-    let mut bytes = Vec::new();
-    for number in 1_u64.. {
-        bytes.clear();
-        if reader
-            .read_until(b'\n', &mut bytes)
-            .with_context(|| format!("cannot read {name}"))?
-            == 0
-        {
-            break;
-        }
-        // One line with bytes that are not UTF-8 is one invalid request, not the end of the batch.
-        let (id, draft) = match std::str::from_utf8(&bytes) {
-            Ok(line) if line.trim().is_empty() => continue,
-            Ok(line) if protocol => parse_request(line),
-            Ok(line) => {
-                let draft = parse_event(line).map_err(|e| request_error(None, format!("{e:#}")));
-                (Value::Null, draft)
-            }
-            Err(err) => {
-                let at = err.valid_up_to() + 1;
-                let error = request_error(None, format!("invalid UTF-8 at byte {at}"));
-                (Value::Null, Err(error))
-            }
-        };
-        summary.events += 1;
-        let draft = draft.and_then(|draft| {
-            draft
-                .validate()
-                .map(|()| draft)
-                .map_err(|invalid| request_error(Some(invalid.field.to_owned()), invalid.message))
-        });
-        let written = match draft {
-            Ok(draft) => {
-                let outcome = record_one(recorder, force, draft);
-                match outcome {
-                    RecordOutcome::Stored { event_id: Some(_) } => summary.stored += 1,
-                    RecordOutcome::Stored { event_id: None } => summary.already_stored += 1,
-                    _ => {}
-                }
-                match (stdout_open, protocol) {
-                    (false, _) => Ok(()),
-                    (true, true) => {
-                        let (ok, answer) = outcome_answer(recorder, &outcome);
-                        write_answer(number, ok, id, answer)
-                    }
-                    (true, false) => report(recorder, &outcome).map(drop),
-                }
-            }
-            Err(error) => {
-                summary.invalid += 1;
-                let located = match &error.field {
-                    Some(field) => format!("{name}:{number}: {field}: {}", error.message),
-                    None => format!("{name}:{number}: {}", error.message),
-                };
-                if protocol && stdout_open {
-                    let mut answer = Map::new();
-                    answer.insert("field".into(), error.field.into());
-                    answer.insert("error".into(), located.into());
-                    write_answer(number, false, id, answer)
-                } else {
-                    eprintln!("{located}");
-                    Ok(())
-                }
-            }
-        };
-        if let Err(err) = written {
-            if err.kind() != std::io::ErrorKind::BrokenPipe {
-                return Err(err.into());
-            }
-            stdout_open = false;
-        }
-    }
+    let summary = batch.run(
+        reader,
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
+        |draft| record_one(recorder, force, draft),
+    )?;
     if !quiet {
-        let drained = match recorder.drained() {
-            0 => String::new(),
-            n => format!("; {n} spooled events written back"),
-        };
+        let line = summary.describe(recorder.spooled(), recorder.lost(), recorder.drained());
         // Not `eprintln!`: a stderr that cannot be written (full disk, file-size limit) must not
         // turn a finished batch into a panic.
-        let _ = writeln!(
-            std::io::stderr(),
-            "record: {} events: {} stored, {} already stored, {} spooled, {} lost, {} invalid{drained}",
-            summary.events,
-            summary.stored,
-            summary.already_stored,
-            recorder.spooled(),
-            recorder.lost(),
-            summary.invalid
-        );
+        let _ = writeln!(std::io::stderr(), "{line}");
     }
     Ok(if summary.invalid + recorder.lost() > 0 {
         ExitCode::from(1)

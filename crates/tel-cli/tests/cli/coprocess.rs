@@ -139,7 +139,7 @@ fn record_protocol_answers_every_line_and_names_line_and_field_of_bad_ones() {
         answers[1]["error"]
             .as_str()
             .expect("an error")
-            .starts_with("<stdin>:2: predicted_output_tokens: invalid type"),
+            .starts_with("<stdin>:2: predicted_output_tokens: expected a non-negative integer"),
         "{}",
         answers[1]
     );

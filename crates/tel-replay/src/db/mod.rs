@@ -4,6 +4,7 @@
 pub mod calibrate;
 pub mod events;
 pub mod export;
+pub mod record;
 pub mod replay;
 
 pub use tel_store::{EventOrder, EventQuery};

@@ -3,16 +3,13 @@
 use tel_core::TelemetryEvent;
 use tel_core::pytext::py_float;
 
-use crate::fields::{EXTENDED_FIELDS, FieldValue, ORIGINAL_FIELDS, field_values};
+use crate::fields::{FieldValue, export_fields, field_values};
 use crate::pyjson::push_py_deliverables;
 
 /// The header line (without the line break) for the original or extended column set.
 pub fn csv_header(extended: bool) -> String {
-    let extra = if extended { &EXTENDED_FIELDS[..] } else { &[] };
-    ORIGINAL_FIELDS
-        .iter()
-        .chain(extra)
-        .map(|(key, _)| *key)
+    export_fields(extended)
+        .map(|field| field.name)
         .collect::<Vec<_>>()
         .join(",")
 }

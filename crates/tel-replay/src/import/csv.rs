@@ -109,9 +109,10 @@ impl<R: BufRead> CsvReader<R> {
             }
             columns.push((cell.text, kind));
         }
-        if let Some((missing, _)) = ORIGINAL_FIELDS
+        if let Some(missing) = ORIGINAL_FIELDS
             .iter()
-            .find(|(k, _)| !columns.iter().any(|(c, _)| c == k))
+            .map(|field| field.name)
+            .find(|k| !columns.iter().any(|(c, _)| c == k))
         {
             return Err(ImportError::line(
                 &self.file,

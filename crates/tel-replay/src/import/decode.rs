@@ -1,9 +1,12 @@
-//! Decoding of one exported record (a key → JSON value map, from NDJSON or CSV) into a `TelemetryEvent`.
+//! Decoding of one exported record (a key → JSON value map, from NDJSON or CSV) into a `TelemetryEvent`,
+//! and of `tel record`'s JSON form into the writer's inputs: both read the caller's fields in one place
+//! ([`decode_inputs`]) and check keys against tel-core's description of the fields.
 
 use serde_json::{Map, Value};
+use tel_core::fields::{Source, field_named};
 use tel_core::{
-    Complexity, DocFeatures, SotFields, StopReasonKind, TelemetryEvent, Timestamp, UsageKind,
-    sanitize_deliverables,
+    Complexity, DocFeatures, EventDraft, SotFields, StopReasonKind, TelExtras, TelemetryEvent,
+    Timestamp, UsageKind, sanitize_deliverables,
 };
 
 use crate::fields::{ORIGINAL_FIELDS, kind_of};
@@ -153,7 +156,7 @@ pub fn parse_complexity(field: &str, raw: &str) -> Result<Complexity, FieldError
     }
 }
 
-fn decode_deliverables(value: &Value) -> Result<String, FieldError> {
+fn decode_deliverables(value: &Value) -> Result<Vec<String>, FieldError> {
     const KEY: &str = "deliverables";
     let Value::Array(items) = value else {
         return Err(err(
@@ -169,7 +172,107 @@ fn decode_deliverables(value: &Value) -> Result<String, FieldError> {
             other => Err(err(KEY, format!("item {} is not a string: {other}", i + 1))),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(sanitize_deliverables(&strings).json)
+    Ok(strings)
+}
+
+/// Which form of the caller's fields is decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// An exported record: every original key is present, complexity is canonical.
+    Export,
+    /// `tel record`'s JSON: `deliverables`, `selected_budget` and `truncated` may be left out
+    /// (`[]`, 0, false) and complexity may be a synonym, as the executor's writer accepts.
+    Record,
+}
+
+/// The caller's fields of a record (those tel-core's description gives [`Source::Caller`]), as
+/// the writer's inputs. A stated `usage_kind` (not null) is kept; otherwise it is `None`.
+fn decode_inputs(r: &Record<'_>, form: Form) -> Result<EventDraft, FieldError> {
+    let left_out = |key: &str| form == Form::Record && !r.map.contains_key(key);
+    // In the export's key order, so the first bad key is the one named.
+    let run_id = r.req_text("run_id")?;
+    let phase_id = r.req_text("phase_id")?;
+    let category = r.req_text("category")?;
+    let complexity_text = r.req_text("complexity")?;
+    let complexity = match form {
+        Form::Export => parse_complexity("complexity", &complexity_text)?,
+        Form::Record => {
+            Complexity::parse(&complexity_text).map_err(|e| err("complexity", e.to_string()))?
+        }
+    };
+    let deliverables = match left_out("deliverables") {
+        true => Vec::new(),
+        false => decode_deliverables(r.required("deliverables", r.value("deliverables"))?)?,
+    };
+    let usage_kind = match r.text("usage_kind")?.as_deref() {
+        None => None,
+        Some("output") => Some(UsageKind::Output),
+        Some("total") => Some(UsageKind::Total),
+        Some(other) => {
+            return Err(err(
+                "usage_kind",
+                format!("{other:?}: expected output or total"),
+            ));
+        }
+    };
+    Ok(EventDraft {
+        run_id,
+        phase_id,
+        category,
+        complexity,
+        deliverables,
+        predicted_output_tokens: r.req_count("predicted_output_tokens")?,
+        actual_output_tokens: r.req_count("actual_output_tokens")?,
+        selected_budget: match left_out("selected_budget") {
+            true => 0,
+            false => r.req_count("selected_budget")?,
+        },
+        success: r.req_bool("success")?,
+        truncated: match left_out("truncated") {
+            true => false,
+            false => r.req_bool("truncated")?,
+        },
+        stop_reason: r.text("stop_reason")?,
+        model: r.req_text("model")?,
+        is_truncated_output: r.bool("is_truncated_output")?,
+        doc_features: DocFeatures {
+            api_reference_required: r.bool("api_reference_required")?,
+            examples_required: r.bool("examples_required")?,
+            research_required: r.bool("research_required")?,
+            usage_guide_required: r.bool("usage_guide_required")?,
+            context_quality: r.text("context_quality")?,
+        },
+        sot: SotFields {
+            is_sot_file: r.bool("is_sot_file")?,
+            sot_file_name: r.text("sot_file_name")?,
+            sot_entry_count_hint: r.count("sot_entry_count_hint")?,
+        },
+        actual_max_tokens: r.count("actual_max_tokens")?,
+        extras: TelExtras::default()
+            .with_estimator_profile(r.text("estimator_profile")?)
+            .with_coefficients_hash(r.text("coefficients_hash")?)
+            .with_provider(r.text("provider")?)
+            .with_usage_kind(usage_kind),
+    })
+}
+
+/// Decodes `tel record`'s JSON form (docs/INTEGRATION.md): the original export's keys and tel's
+/// extended keys the caller gives. Of the original keys, those the writer derives (`timestamp`,
+/// `deliverable_count` and the metrics) are accepted and ignored: the recorder computes them. tel's
+/// other extended keys (`event_id`, `created_at`, `stop_reason_kind`, `run_id_inferred`) are refused.
+pub fn decode_draft(map: &Map<String, Value>) -> Result<EventDraft, FieldError> {
+    let accepted = |key: &str| {
+        field_named(key).is_some_and(|field| {
+            field.source == Source::Caller || ORIGINAL_FIELDS.iter().any(|f| f.name == key)
+        })
+    };
+    if let Some(key) = map.keys().find(|k| !accepted(k)) {
+        return Err(err(
+            key,
+            "unknown key: expected the export keys of docs/FORMATS.md F5 or the extended keys a caller gives",
+        ));
+    }
+    decode_inputs(&Record { map }, Form::Record)
 }
 
 /// Decodes a record with the 17 original export keys (deliverables sanitised as the writer does, which keeps
@@ -189,31 +292,21 @@ pub fn decode_event(
             "unknown key: expected the export keys of docs/FORMATS.md F5 or tel's extended keys",
         ));
     }
-    if let Some((key, _)) = ORIGINAL_FIELDS.iter().find(|(k, _)| !map.contains_key(*k)) {
-        return Err(err(key, "missing"));
+    if let Some(field) = ORIGINAL_FIELDS.iter().find(|f| !map.contains_key(f.name)) {
+        return Err(err(field.name, "missing"));
     }
     let r = Record { map };
     let timestamp = r
         .timestamp("timestamp")?
         .ok_or_else(|| err("timestamp", "must not be null"))?;
-    let complexity = parse_complexity("complexity", &r.req_text("complexity")?)?;
-    let deliverables = decode_deliverables(r.required("deliverables", r.value("deliverables"))?)?;
-    let truncated = r.req_bool("truncated")?;
+    let input = decode_inputs(&r, Form::Export)?;
     let from_tel = match writer {
         Writer::Csv => true,
         Writer::Ndjson => map.len() > ORIGINAL_FIELDS.len(),
     };
-    let usage_kind = match r.text("usage_kind")?.as_deref() {
+    let usage_kind = match input.extras.usage_kind {
         None if !map.contains_key("usage_kind") && from_tel => Some(UsageKind::Output),
-        None => None,
-        Some("output") => Some(UsageKind::Output),
-        Some("total") => Some(UsageKind::Total),
-        Some(other) => {
-            return Err(err(
-                "usage_kind",
-                format!("{other:?}: expected output or total"),
-            ));
-        }
+        stated => stated,
     };
     let event_id = r.count("event_id")?;
     if event_id == Some(0) {
@@ -221,41 +314,31 @@ pub fn decode_event(
     }
     let event = TelemetryEvent {
         event_id,
-        run_id: r.req_text("run_id")?,
-        phase_id: r.req_text("phase_id")?,
+        run_id: input.run_id,
+        phase_id: input.phase_id,
         timestamp,
-        category: r.req_text("category")?,
-        complexity,
+        category: input.category,
+        complexity: input.complexity,
         deliverable_count: r.req_count("deliverable_count")?,
-        deliverables_json: deliverables,
-        predicted_output_tokens: r.req_count("predicted_output_tokens")?,
-        actual_output_tokens: r.req_count("actual_output_tokens")?,
-        selected_budget: r.req_count("selected_budget")?,
-        actual_max_tokens: r.count("actual_max_tokens")?,
-        success: r.req_bool("success")?,
-        truncated,
-        stop_reason: r.text("stop_reason")?,
-        model: r.req_text("model")?,
+        deliverables_json: sanitize_deliverables(&input.deliverables).json,
+        predicted_output_tokens: input.predicted_output_tokens,
+        actual_output_tokens: input.actual_output_tokens,
+        selected_budget: input.selected_budget,
+        actual_max_tokens: input.actual_max_tokens,
+        success: input.success,
+        truncated: input.truncated,
+        stop_reason: input.stop_reason,
+        model: input.model,
         smape_percent: r.float("smape_percent")?,
         waste_ratio: r.float("waste_ratio")?,
         underestimated: r.bool("underestimated")?,
-        is_truncated_output: r.bool("is_truncated_output")?.unwrap_or(truncated),
-        doc_features: DocFeatures {
-            api_reference_required: r.bool("api_reference_required")?,
-            examples_required: r.bool("examples_required")?,
-            research_required: r.bool("research_required")?,
-            usage_guide_required: r.bool("usage_guide_required")?,
-            context_quality: r.text("context_quality")?,
-        },
-        sot: SotFields {
-            is_sot_file: r.bool("is_sot_file")?,
-            sot_file_name: r.text("sot_file_name")?,
-            sot_entry_count_hint: r.count("sot_entry_count_hint")?,
-        },
+        is_truncated_output: input.is_truncated_output.unwrap_or(input.truncated),
+        doc_features: input.doc_features,
+        sot: input.sot,
         created_at: r.timestamp("created_at")?.unwrap_or(timestamp),
-        estimator_profile: r.text("estimator_profile")?,
-        coefficients_hash: r.text("coefficients_hash")?,
-        provider: r.text("provider")?,
+        estimator_profile: input.extras.estimator_profile,
+        coefficients_hash: input.extras.coefficients_hash,
+        provider: input.extras.provider,
         usage_kind,
         run_id_inferred: r.bool("run_id_inferred")?.unwrap_or(false),
     };

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use tel_core::TelemetryEvent;
 
-pub use decode::FieldError;
+pub use decode::{FieldError, decode_draft};
 use lines::Lines;
 pub use lines::MAX_LINE_BYTES;
 
@@ -46,7 +46,7 @@ impl ImportFormat {
         if first.is_some_and(|l| l.starts_with('{')) {
             return Self::Ndjson;
         }
-        let csv_header_start = format!("{},{},", ORIGINAL_FIELDS[0].0, ORIGINAL_FIELDS[1].0);
+        let csv_header_start = format!("{},{},", ORIGINAL_FIELDS[0].name, ORIGINAL_FIELDS[1].name);
         if first.is_some_and(|l| l.starts_with(&csv_header_start)) {
             return Self::Csv;
         }

@@ -63,6 +63,21 @@ fn committed_schema_rs_matches_a_freshly_migrated_database() {
 }
 
 #[test]
+fn schema_rs_declares_a_column_for_each_described_event_field() {
+    let mut declared = schema_columns!(token_estimation_v2_events);
+    declared.sort_unstable();
+    let mut described: Vec<String> = tel_core::fields::event_fields()
+        .map(|f| f.column.to_owned())
+        .chain(["idempotency_key".to_owned()])
+        .collect();
+    described.sort_unstable();
+    assert_eq!(
+        declared, described,
+        "tel-core's field description and schema.rs disagree: add the column to both (and to the migrations)"
+    );
+}
+
+#[test]
 fn complexity_check_equals_complexity_all() {
     let all: Vec<String> = Complexity::ALL
         .iter()

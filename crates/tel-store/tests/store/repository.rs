@@ -284,3 +284,53 @@ fn prune_deletes_only_older_events() {
         assert_eq!(left.first().map(|e| e.timestamp), Some(batch[6].timestamp));
     }
 }
+
+#[test]
+fn every_described_field_survives_a_store_round_trip() {
+    use tel_core::fields::{FieldValue, event_fields};
+    use tel_core::{DocFeatures, SotFields, UsageKind};
+    let mut event = events(1).remove(0);
+    event.actual_max_tokens = Some(8192);
+    event.stop_reason = Some("max_tokens".to_owned());
+    event.is_truncated_output = true;
+    event.doc_features = DocFeatures {
+        api_reference_required: Some(true),
+        examples_required: Some(false),
+        research_required: Some(true),
+        usage_guide_required: Some(false),
+        context_quality: Some("strong".to_owned()),
+    };
+    event.sot = SotFields {
+        is_sot_file: Some(true),
+        sot_file_name: Some("build_log.md".to_owned()),
+        sot_entry_count_hint: Some(3),
+    };
+    event.estimator_profile = Some("v2-head".to_owned());
+    event.coefficients_hash = Some("abc123".to_owned());
+    event.provider = Some("anthropic".to_owned());
+    event.usage_kind = Some(UsageKind::Total);
+    event.run_id_inferred = true;
+    // A field added to tel-core's description must be set here too, so that the row types are checked for it.
+    let unset: Vec<&str> = event_fields()
+        .filter(|f| f.name != "event_id" && (f.value)(&event) == FieldValue::Null)
+        .map(|f| f.name)
+        .collect();
+    assert!(unset.is_empty(), "set these fields in the test: {unset:?}");
+    for db in migrated_backends() {
+        let mut conn = db.connect();
+        let id = insert_event(&mut conn, &event, InsertOptions::RECORDER)
+            .unwrap()
+            .expect("stored");
+        let stored = read(&mut conn, &EventQuery::default()).remove(0);
+        assert_eq!(stored.event_id, Some(id));
+        for field in event_fields().filter(|f| f.name != "event_id") {
+            assert_eq!(
+                (field.value)(&stored),
+                (field.value)(&event),
+                "{} on {}",
+                field.name,
+                db.url
+            );
+        }
+    }
+}
