@@ -55,7 +55,7 @@ fn bulk_insert_skips_stored_keys_and_adds_only_the_missing_phase() {
     for db in migrated_backends() {
         let mut conn = db.connect();
         let a = event("run-1", "p1", 1);
-        insert_events(&mut conn, &[a.clone()], InsertOptions::RECORDER).unwrap();
+        insert_events(&mut conn, std::slice::from_ref(&a), InsertOptions::RECORDER).unwrap();
         let mut a_again = a.clone();
         a_again.created_at = Timestamp::parse("2030-01-01 00:00:00").unwrap();
         // A new phase of the stored run, and a new run.
