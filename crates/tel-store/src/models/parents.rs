@@ -496,38 +496,51 @@ pub(crate) fn create_missing_parents_pg(
         .into_iter()
         .collect();
     let mut tables = ParentTables::default();
+    // Runs first: completing a phase of the original's tables creates its run's placeholder tier, which
+    // references the run.
     let mut new_runs = Vec::new();
-    let mut new_phases = Vec::new();
-    let mut previous_run = None;
-    for &(run_id, phase_id) in pairs {
-        let action = || ["create run ", run_id, " in runs"].concat();
+    for (run_id, phase_id) in pairs
+        .iter()
+        .filter(|(run_id, _)| !existing_runs.contains(*run_id))
+    {
         // Pairs are sorted, so one run's pairs are adjacent.
-        if previous_run != Some(run_id) && !existing_runs.contains(run_id) {
-            let given = vec![("id".to_owned(), Value::Text(run_id.to_owned()))];
-            new_runs.push(
-                complete_row(conn, &mut tables, "runs", given, run_id, phase_id)
-                    .map_err(|e| e.within(&action()))?,
-            );
+        if new_runs.last().is_some_and(|(id, _)| id == run_id) {
+            continue;
         }
-        previous_run = Some(run_id);
-        if !existing_phases.contains(&(run_id.to_owned(), phase_id.to_owned())) {
-            let action = || ["create phase ", phase_id, " of run ", run_id, " in phases"].concat();
-            let given = vec![
-                ("run_id".to_owned(), Value::Text(run_id.to_owned())),
-                ("phase_id".to_owned(), Value::Text(phase_id.to_owned())),
-            ];
-            new_phases.push(
-                complete_row(conn, &mut tables, "phases", given, run_id, phase_id)
-                    .map_err(|e| e.within(&action()))?,
-            );
-        }
+        let action = || ["create run ", run_id, " in runs"].concat();
+        let given = vec![("id".to_owned(), Value::Text((*run_id).to_owned()))];
+        let row = complete_row(conn, &mut tables, "runs", given, run_id, phase_id)
+            .map_err(|e| e.within(&action()))?;
+        new_runs.push((*run_id, row));
     }
-    let DbConn::Pg(c) = conn else {
-        return Ok(());
-    };
-    insert_rows_pg(c, "runs", new_runs).context("create the missing runs of a batch of events")?;
-    insert_rows_pg(c, "phases", new_phases)
-        .context("create the missing phases of a batch of events")
+    if let DbConn::Pg(c) = conn {
+        insert_rows_pg(
+            c,
+            "runs",
+            new_runs.into_iter().map(|(_, row)| row).collect(),
+        )
+        .context("create the missing runs of a batch of events")?;
+    }
+    let mut new_phases = Vec::new();
+    for &(run_id, phase_id) in pairs {
+        if existing_phases.contains(&(run_id.to_owned(), phase_id.to_owned())) {
+            continue;
+        }
+        let action = || ["create phase ", phase_id, " of run ", run_id, " in phases"].concat();
+        let given = vec![
+            ("run_id".to_owned(), Value::Text(run_id.to_owned())),
+            ("phase_id".to_owned(), Value::Text(phase_id.to_owned())),
+        ];
+        new_phases.push(
+            complete_row(conn, &mut tables, "phases", given, run_id, phase_id)
+                .map_err(|e| e.within(&action()))?,
+        );
+    }
+    if let DbConn::Pg(c) = conn {
+        insert_rows_pg(c, "phases", new_phases)
+            .context("create the missing phases of a batch of events")?;
+    }
+    Ok(())
 }
 
 /// The value of a required column that has no foreign key: the original's value, else a neutral
