@@ -185,7 +185,8 @@ impl Bench {
             &path(&ndjson),
         ])
         .time(&self.file(n, "rusage"))?;
-        let script = self.sqlite_import_script(n, &data)?;
+        let tables = self.dump_csv(n, &data)?;
+        let script = self.sqlite_import_script(n, &tables)?;
 
         let import_db = self.file(n, "import.db");
         let tel_import = self.tel_job(&[
@@ -229,18 +230,20 @@ impl Bench {
             (&sqlite_json, Fresh::Nothing),
         )?);
         if let Some(pg) = &self.pg {
-            comparisons.extend(self.postgres_at(n, pg, &ndjson, &tel_import, &data_url)?);
+            let copy_script = self.psql_copy_script(n, &tables)?;
+            comparisons.extend(self.postgres_at(n, pg, &ndjson, &copy_script, &data_url)?);
         }
         Ok(comparisons)
     }
 
-    /// The same tel commands on PostgreSQL, each against itself on SQLite.
+    /// The same tel commands on PostgreSQL: the import against `psql \\copy` of the same rows (`copy_script`), the
+    /// reads each against itself on SQLite.
     fn postgres_at(
         &self,
         n: u64,
         pg: &ScratchPg,
         ndjson: &Path,
-        sqlite_import: &Job,
+        copy_script: &Path,
         sqlite_url: &str,
     ) -> anyhow::Result<Vec<Comparison>> {
         const ON_SQLITE: &str = "the same tel command on SQLite";
@@ -251,14 +254,24 @@ impl Bench {
             &pg.url,
             &path(ndjson),
         ]);
-        let import_db = self.file(n, "import.db");
-        // The last import run leaves the database the read comparisons use.
+        let psql_copy = Job::new(
+            "psql",
+            &[
+                "--quiet",
+                "--no-psqlrc",
+                "-d",
+                &pg.url,
+                "-f",
+                &path(copy_script),
+            ],
+        );
+        // Whichever import runs last leaves the rows the read comparisons use: the same rows, keys included.
         let mut comparisons = vec![self.compare(
             n,
             "PostgreSQL: import",
             (&import, Fresh::Postgres),
-            ON_SQLITE,
-            (sqlite_import, Fresh::Sqlite(&import_db)),
+            "psql \\copy (CSV, one transaction)",
+            (&psql_copy, Fresh::Postgres),
         )?];
         for (task, command) in [
             ("PostgreSQL: replay --json", ["replay", "--json"].as_slice()),
@@ -346,11 +359,21 @@ impl Bench {
         Ok(())
     }
 
-    /// Dumps `data`'s runs, phases and events as CSV and writes the sqlite3 script importing them into the
-    /// same schema, in one transaction, with tel's connection settings (foreign keys, synchronous NORMAL).
-    fn sqlite_import_script(&self, n: u64, data: &Path) -> anyhow::Result<PathBuf> {
-        let mut script =
-            String::from("PRAGMA foreign_keys=ON;\nPRAGMA synchronous=NORMAL;\nBEGIN;\n");
+    /// Dumps `data`'s runs, phases and events as CSV (parents first), each with its column names: the rows both
+    /// bulk-load anchors read.
+    fn dump_csv(&self, n: u64, data: &Path) -> anyhow::Result<Vec<CsvTable>> {
+        let sqlite3 = |query: &str, out: Stdio| -> anyhow::Result<Vec<u8>> {
+            let output = Command::new("sqlite3")
+                .args(["-csv", &path(data), query])
+                .stdout(out)
+                .output()
+                .context("cannot run sqlite3")?;
+            if !output.status.success() {
+                bail!("sqlite3 -csv {query} failed with {}", output.status);
+            }
+            Ok(output.stdout)
+        };
+        let mut tables = Vec::new();
         for (table, query) in [
             ("runs", "SELECT * FROM runs"),
             ("phases", "SELECT * FROM phases"),
@@ -359,18 +382,67 @@ impl Bench {
             let csv = self.file(n, &[table, ".csv"].concat());
             let out = fs::File::create(&csv)
                 .with_context(|| format!("cannot create {}", csv.display()))?;
-            let status = Command::new("sqlite3")
-                .args(["-csv", &path(data), query])
-                .stdout(out)
-                .status()
-                .context("cannot run sqlite3")?;
-            if !status.success() {
-                bail!("sqlite3 -csv {query} failed with {status}");
-            }
-            script.push_str(&[".import --csv ", &path(&csv), " ", table, "\n"].concat());
+            sqlite3(query, out.into())?;
+            let names = sqlite3(
+                &[
+                    "SELECT name FROM pragma_table_info('",
+                    table,
+                    "') ORDER BY cid",
+                ]
+                .concat(),
+                Stdio::piped(),
+            )?;
+            let columns = String::from_utf8_lossy(&names)
+                .lines()
+                .map(str::to_owned)
+                .collect();
+            tables.push(CsvTable {
+                table,
+                csv,
+                columns,
+            });
+        }
+        Ok(tables)
+    }
+
+    /// Writes the sqlite3 script importing `tables` into the same schema, in one transaction, with tel's
+    /// connection settings (foreign keys, synchronous NORMAL).
+    fn sqlite_import_script(&self, n: u64, tables: &[CsvTable]) -> anyhow::Result<PathBuf> {
+        let mut script =
+            String::from("PRAGMA foreign_keys=ON;\nPRAGMA synchronous=NORMAL;\nBEGIN;\n");
+        for t in tables {
+            script.push_str(&[".import --csv ", &path(&t.csv), " ", t.table, "\n"].concat());
         }
         script.push_str("COMMIT;\n");
-        let file = self.file(n, "import.sql");
+        self.write_script(n, "import.sql", &script)
+    }
+
+    /// Writes the psql script loading `tables` into the same schema on PostgreSQL with `\copy` (COPY FROM
+    /// STDIN), in one transaction; the CSV's columns are named, PostgreSQL's column order being its own.
+    fn psql_copy_script(&self, n: u64, tables: &[CsvTable]) -> anyhow::Result<PathBuf> {
+        let mut script = String::from("\\set ON_ERROR_STOP on\nBEGIN;\n");
+        for t in tables {
+            let columns: Vec<String> = t.columns.iter().map(|c| ["\"", c, "\""].concat()).collect();
+            script.push_str(
+                &[
+                    "\\copy ",
+                    t.table,
+                    " (",
+                    &columns.join(", "),
+                    ") FROM '",
+                    &path(&t.csv).replace('\'', "''"),
+                    "' WITH (FORMAT csv)\n",
+                ]
+                .concat(),
+            );
+        }
+        script.push_str("COMMIT;\n");
+        self.write_script(n, "import.psql", &script)
+    }
+
+    /// Writes a scratch script of size `n`.
+    fn write_script(&self, n: u64, name: &str, script: &str) -> anyhow::Result<PathBuf> {
+        let file = self.file(n, name);
         fs::write(&file, script).with_context(|| format!("cannot write {}", file.display()))?;
         Ok(file)
     }
@@ -440,6 +512,14 @@ impl Bench {
     fn file(&self, n: u64, name: &str) -> PathBuf {
         self.dir.join([&n.to_string(), "-", name].concat())
     }
+}
+
+/// One table dumped as CSV for the bulk-load anchors.
+struct CsvTable {
+    table: &'static str,
+    csv: PathBuf,
+    /// Its columns in the CSV's order.
+    columns: Vec<String>,
 }
 
 /// A path as an argument.

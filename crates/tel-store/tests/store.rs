@@ -7,6 +7,8 @@
 
 #[path = "store/adopted.rs"]
 mod adopted;
+#[path = "store/bulk_insert.rs"]
+mod bulk_insert;
 #[path = "store/fixture.rs"]
 mod fixture;
 #[path = "store/fuzz_url.rs"]

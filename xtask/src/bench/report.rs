@@ -66,7 +66,7 @@ impl Machine {
     }
 }
 
-/// tel against its sqlite3 anchor on one task.
+/// tel against its anchor (sqlite3, psql or tel on SQLite) on one task.
 #[derive(Debug)]
 pub struct Comparison {
     /// Events in the data.
@@ -75,9 +75,9 @@ pub struct Comparison {
     pub task: &'static str,
     /// tel's median run.
     pub tel: Sample,
-    /// What sqlite3 did.
+    /// What the anchor did.
     pub anchor_name: &'static str,
-    /// sqlite3's median run.
+    /// The anchor's median run.
     pub anchor: Sample,
 }
 
@@ -141,7 +141,7 @@ impl Report {
             self.command, self.rounds
         );
         out.push_str(
-            "| Events | tel task | tel wall | tel CPU | tel events/s | tel peak RSS | sqlite3 anchor | anchor wall | anchor peak RSS | tel ÷ sqlite3 wall |\n",
+            "| Events | tel task | tel wall | tel CPU | tel events/s | tel peak RSS | anchor | anchor wall | anchor peak RSS | tel ÷ anchor wall |\n",
         );
         out.push_str("|---:|---|---:|---:|---:|---:|---|---:|---:|---:|\n");
         for c in &self.comparisons {

@@ -197,52 +197,52 @@ impl EventRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = token_estimation_v2_events)]
 #[diesel(treat_none_as_default_value = false)]
-struct NewEventRow<'a> {
-    run_id: &'a str,
-    phase_id: &'a str,
-    timestamp: SqlTimestamp,
-    category: &'a str,
-    complexity: &'static str,
-    deliverable_count: i64,
-    deliverables_json: &'a str,
-    predicted_output_tokens: i64,
-    actual_output_tokens: i64,
-    selected_budget: i64,
-    success: bool,
-    truncated: bool,
-    stop_reason: Option<&'a str>,
-    model: &'a str,
-    smape_percent: Option<f64>,
-    waste_ratio: Option<f64>,
-    underestimated: Option<bool>,
-    created_at: SqlTimestamp,
-    is_truncated_output: bool,
-    api_reference_required: Option<bool>,
-    examples_required: Option<bool>,
-    research_required: Option<bool>,
-    usage_guide_required: Option<bool>,
-    context_quality: Option<&'a str>,
-    is_sot_file: Option<bool>,
-    sot_file_name: Option<&'a str>,
-    sot_entry_count_hint: Option<i64>,
-    actual_max_tokens: Option<i64>,
-    estimator_profile: Option<&'a str>,
-    coefficients_hash: Option<&'a str>,
-    provider: Option<&'a str>,
-    usage_kind: Option<&'static str>,
-    stop_reason_kind: Option<&'static str>,
-    run_id_inferred: Option<bool>,
-    idempotency_key: Option<&'a str>,
+pub(super) struct NewEventRow<'a> {
+    pub(super) run_id: &'a str,
+    pub(super) phase_id: &'a str,
+    pub(super) timestamp: SqlTimestamp,
+    pub(super) category: &'a str,
+    pub(super) complexity: &'static str,
+    pub(super) deliverable_count: i64,
+    pub(super) deliverables_json: &'a str,
+    pub(super) predicted_output_tokens: i64,
+    pub(super) actual_output_tokens: i64,
+    pub(super) selected_budget: i64,
+    pub(super) success: bool,
+    pub(super) truncated: bool,
+    pub(super) stop_reason: Option<&'a str>,
+    pub(super) model: &'a str,
+    pub(super) smape_percent: Option<f64>,
+    pub(super) waste_ratio: Option<f64>,
+    pub(super) underestimated: Option<bool>,
+    pub(super) created_at: SqlTimestamp,
+    pub(super) is_truncated_output: bool,
+    pub(super) api_reference_required: Option<bool>,
+    pub(super) examples_required: Option<bool>,
+    pub(super) research_required: Option<bool>,
+    pub(super) usage_guide_required: Option<bool>,
+    pub(super) context_quality: Option<&'a str>,
+    pub(super) is_sot_file: Option<bool>,
+    pub(super) sot_file_name: Option<&'a str>,
+    pub(super) sot_entry_count_hint: Option<i64>,
+    pub(super) actual_max_tokens: Option<i64>,
+    pub(super) estimator_profile: Option<&'a str>,
+    pub(super) coefficients_hash: Option<&'a str>,
+    pub(super) provider: Option<&'a str>,
+    pub(super) usage_kind: Option<&'static str>,
+    pub(super) stop_reason_kind: Option<&'static str>,
+    pub(super) run_id_inferred: Option<bool>,
+    pub(super) idempotency_key: Option<&'a str>,
 }
 
 /// An event ready to insert: its possibly backfilled run id and its key (of the stored form).
-struct Prepared {
-    event: TelemetryEvent,
-    key: String,
+pub(super) struct Prepared {
+    pub(super) event: TelemetryEvent,
+    pub(super) key: String,
 }
 
 impl Prepared {
-    fn row(&self) -> NewEventRow<'_> {
+    pub(super) fn row(&self) -> NewEventRow<'_> {
         let e = &self.event;
         NewEventRow {
             run_id: &e.run_id,
@@ -291,6 +291,20 @@ fn prepare(
     events: &[TelemetryEvent],
     options: InsertOptions,
 ) -> Result<Vec<Prepared>, StoreError> {
+    let prepared = key_events(conn, events, options)?;
+    if options.ensure_parents {
+        create_parents_per_pair(conn, &prepared)?;
+    }
+    Ok(prepared)
+}
+
+/// Applies the run_id backfill if asked (one lookup per phase id and timestamp) and keys every event as
+/// it will be stored.
+fn key_events(
+    conn: &mut DbConn,
+    events: &[TelemetryEvent],
+    options: InsertOptions,
+) -> Result<Vec<Prepared>, StoreError> {
     let mut inferred_runs: HashMap<(String, Timestamp), Option<String>> = HashMap::new();
     let mut prepared = Vec::with_capacity(events.len());
     for event in events {
@@ -314,43 +328,46 @@ fn prepare(
         let key = idempotency_key(&event);
         prepared.push(Prepared { event, key });
     }
-    if options.ensure_parents {
-        // The keys of each parent's events, gathered in one pass.
-        let mut parents: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
-        for p in &prepared {
-            parents
-                .entry((p.event.run_id.as_str(), p.event.phase_id.as_str()))
-                .or_default()
-                .insert(p.key.as_str());
+    Ok(prepared)
+}
+
+/// Creates the missing parents of the events that will be stored, one (run, phase) pair at a time.
+fn create_parents_per_pair(conn: &mut DbConn, prepared: &[Prepared]) -> Result<(), StoreError> {
+    // The keys of each parent's events, gathered in one pass.
+    let mut parents: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+    for p in prepared {
+        parents
+            .entry((p.event.run_id.as_str(), p.event.phase_id.as_str()))
+            .or_default()
+            .insert(p.key.as_str());
+    }
+    let mut tables = parents::ParentTables::default();
+    for ((run_id, phase_id), keys) in parents {
+        let missing = parents::missing_parents(conn, run_id, phase_id)?;
+        if missing.none() {
+            continue;
         }
-        let mut tables = parents::ParentTables::default();
-        for ((run_id, phase_id), keys) in parents {
-            let missing = parents::missing_parents(conn, run_id, phase_id)?;
-            if missing.none() {
-                continue;
+        // Parents are made only for events that will be stored: re-importing rows that are
+        // present (e.g. the legacy `unknown` rows) adds no run or phase to the database.
+        // One key (every recorder write) through a cached statement.
+        let stored: i64 = match keys.first() {
+            Some(key) if keys.len() == 1 => {
+                with_conn!(conn, c => ev::token_estimation_v2_events
+                .filter(ev::idempotency_key.eq(key))
+                .count()
+                .get_result(c))
             }
-            // Parents are made only for events that will be stored: re-importing rows that are
-            // present (e.g. the legacy `unknown` rows) adds no run or phase to the database.
-            // One key (every recorder write) through a cached statement.
-            let stored: i64 = match keys.first() {
-                Some(key) if keys.len() == 1 => {
-                    with_conn!(conn, c => ev::token_estimation_v2_events
-                    .filter(ev::idempotency_key.eq(key))
-                    .count()
-                    .get_result(c))
-                }
-                _ => with_conn!(conn, c => ev::token_estimation_v2_events
-                    .filter(ev::idempotency_key.eq_any(&keys))
-                    .count()
-                    .get_result(c)),
-            }
-            .context("look up the idempotency keys of token_estimation_v2_events")?;
-            if usize::try_from(stored).unwrap_or(usize::MAX) < keys.len() {
-                parents::create_parents(conn, &mut tables, run_id, phase_id, missing)?;
-            }
+            _ => with_conn!(conn, c => ev::token_estimation_v2_events
+                .filter(ev::idempotency_key.eq_any(&keys))
+                .count()
+                .get_result(c)),
+        }
+        .context("look up the idempotency keys of token_estimation_v2_events")?;
+        if usize::try_from(stored).unwrap_or(usize::MAX) < keys.len() {
+            parents::create_parents(conn, &mut tables, run_id, phase_id, missing)?;
         }
     }
-    Ok(prepared)
+    Ok(())
 }
 
 /// Inserts one event in its own transaction; `Ok(None)` when an event with the same idempotency
@@ -398,6 +415,15 @@ fn insert_prepared(
     events: &[TelemetryEvent],
     options: InsertOptions,
 ) -> Result<InsertSummary, StoreError> {
+    #[cfg(feature = "postgres")]
+    if let DbConn::Pg(_) = conn {
+        let prepared = key_events(conn, events, options)?;
+        let inserted = super::pg_copy::copy_new_events(conn, &prepared, options)?;
+        return Ok(InsertSummary {
+            inserted,
+            duplicates: events.len() as u64 - inserted,
+        });
+    }
     let prepared = prepare(conn, events, options)?;
     let mut inserted = 0u64;
     for chunk in prepared.chunks(INSERT_CHUNK_ROWS) {

@@ -3,6 +3,8 @@
 pub mod escalations;
 pub mod events;
 pub mod parents;
+#[cfg(feature = "postgres")]
+mod pg_copy;
 pub mod phases;
 pub mod runs;
 

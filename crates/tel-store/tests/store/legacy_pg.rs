@@ -192,3 +192,67 @@ fn original_orm_postgres_database_is_adopted_in_place_losslessly() {
     let again = insert_events(&mut conn, &exported, options).unwrap();
     assert_eq!((again.inserted, again.duplicates), (0, 8));
 }
+
+#[test]
+fn bulk_insert_into_the_original_orm_tables_creates_runs_before_their_placeholder_tiers_and_phases()
+{
+    let Some(db) = TestDb::empty_postgres() else {
+        return;
+    };
+    let mut conn = db.connect();
+    with_conn!(&mut conn, c => c.batch_execute(ORIGINAL_ORM)).unwrap();
+    migrate(&mut conn, MigrateAction::Apply).unwrap();
+    // Two phases of a new run and a new phase of the executor's run, in one batch: on PostgreSQL the
+    // batch's parents are created together, and its rows are copied into the original's INTEGER columns.
+    let batch: Vec<TelemetryEvent> = [
+        ("tel-bulk-run", "build"),
+        ("tel-bulk-run", "test"),
+        ("build129-p3-week1-telemetry", "tel-bulk-phase"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (run_id, phase_id))| TelemetryEvent {
+        run_id: (*run_id).to_owned(),
+        phase_id: (*phase_id).to_owned(),
+        ..draft(Complexity::Low, &["src/a.py"], 1000, 900 + i as i64)
+            .into_event(
+                Timestamp::parse("2026-01-02 03:04:05").unwrap(),
+                &Default::default(),
+            )
+            .unwrap()
+    })
+    .collect();
+    let summary = insert_events(&mut conn, &batch, InsertOptions::RECORDER).unwrap();
+    assert_eq!((summary.inserted, summary.duplicates), (3, 0));
+    assert_eq!(
+        lines(
+            &mut conn,
+            "SELECT p.run_id || ' ' || p.phase_id || ' ' || p.state::text || ' ' || t.tier_id AS line \
+             FROM phases p JOIN tiers t ON t.id = p.tier_id \
+             WHERE p.phase_id IN ('build', 'test', 'tel-bulk-phase') ORDER BY 1"
+        ),
+        [
+            "build129-p3-week1-telemetry tel-bulk-phase SKIPPED tel-telemetry",
+            "tel-bulk-run build SKIPPED tel-telemetry",
+            "tel-bulk-run test SKIPPED tel-telemetry"
+        ]
+    );
+    assert_eq!(
+        lines(
+            &mut conn,
+            "SELECT state::text AS line FROM runs WHERE id = 'tel-bulk-run'"
+        ),
+        ["DONE_FAILED_REQUIRES_HUMAN_REVIEW"]
+    );
+    let mut stored: Vec<TelemetryEvent> = db
+        .events()
+        .into_iter()
+        .filter(|e| e.phase_id == "build" || e.phase_id.starts_with("te"))
+        .map(|e| TelemetryEvent {
+            event_id: None,
+            ..e
+        })
+        .collect();
+    stored.sort_by_key(|e| e.actual_output_tokens);
+    assert_eq!(stored, batch);
+}
