@@ -2,6 +2,7 @@
 
 pub mod batch;
 pub mod calibrate;
+pub mod db;
 pub mod estimate;
 pub mod export;
 mod fields;
