@@ -155,13 +155,16 @@ pub(crate) fn missing_parents(
     Ok(MissingParents { run, phase })
 }
 
+/// A stored phase: `(run_id, phase_id)`.
+pub(crate) type PhaseKey = (String, String);
+
 /// Which of `run_ids` are stored, and which phases of them among `phase_ids` (as `(run_id, phase_id)`):
 /// one lookup per chunk of ids for a whole batch of events.
 pub(crate) fn existing_parents(
     conn: &mut DbConn,
     run_ids: &BTreeSet<&str>,
     phase_ids: &BTreeSet<&str>,
-) -> Result<(HashSet<String>, HashSet<(String, String)>), StoreError> {
+) -> Result<(HashSet<String>, HashSet<PhaseKey>), StoreError> {
     const CHUNK: usize = 500;
     let run_ids: Vec<&str> = run_ids.iter().copied().collect();
     let phase_ids: Vec<&str> = phase_ids.iter().copied().collect();
