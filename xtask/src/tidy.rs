@@ -159,7 +159,12 @@ mod tests {
     /// SQL statements that must splice text because SQL cannot bind it (identifiers, PRAGMA values, DDL
     /// variants of test fixtures), each with its reason; `(file, snippet of the literal, reason)`. Anything
     /// else assembled from strings fails `no_sql_is_assembled_from_strings`.
-    const SQL_ASSEMBLY_ALLOWED: [(&str, &str, &str); 15] = [
+    const SQL_ASSEMBLY_ALLOWED: [(&str, &str, &str); 16] = [
+        (
+            "xtask/src/bench.rs",
+            "SELECT name FROM pragma_table_info('",
+            "the bench's sqlite3 command line: one of three fixed table names; the sqlite3 CLI binds nothing",
+        ),
         (
             "crates/tel-store/src/legacy.rs",
             "INSERT INTO token_estimation_v2_events (",
@@ -752,22 +757,28 @@ mod tests {
     }
 
     #[test]
-    fn tel_cli_reads_events_only_through_tel_replay_db() {
+    fn tel_cli_reads_and_writes_events_only_through_the_libraries() {
         let cli = workspace_root().join("crates/tel-cli/src");
         let offenders: Vec<String> = rust_files()
             .into_iter()
             .filter(|p| p.starts_with(&cli))
             .filter(|p| {
                 let text = std::fs::read_to_string(p).unwrap();
-                ["for_each_event", "count_events", "count_matching_events"]
-                    .iter()
-                    .any(|read| text.contains(read))
+                [
+                    "for_each_event",
+                    "count_events",
+                    "count_matching_events",
+                    "write_transaction",
+                    "insert_events",
+                ]
+                .iter()
+                .any(|call| text.contains(call))
             })
             .map(|p| relative(&p))
             .collect();
         assert!(
             offenders.is_empty(),
-            "tel-cli reads events itself: {offenders:#?}"
+            "tel-cli reads or writes events itself: {offenders:#?}"
         );
     }
 

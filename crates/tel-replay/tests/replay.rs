@@ -12,6 +12,9 @@ mod export;
 #[path = "replay/import.rs"]
 mod import;
 
+#[path = "replay/db_import.rs"]
+mod db_import;
+
 #[path = "replay/legacy.rs"]
 mod legacy;
 

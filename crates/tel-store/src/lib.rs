@@ -3,6 +3,7 @@
 //! - [`connect`] opens a [`DatabaseUrl`] (resolved by [`resolve_database_url`]) for writing,
 //!   [`connect_read_only`] for reading without changing the database;
 //! - [`migrate`](mod@migrate) applies, inspects or reverts the embedded migrations and adopts legacy databases;
+//! - [`ingest`] is the one streaming insert path (import, generate, spool replay);
 //! - [`models`] holds one module per table with its queries (insert, stream, count, delete, prune);
 //! - [`Recorder`] is the fail-safe writer of FORMATS.md F2 that spools what it cannot store.
 
@@ -15,6 +16,7 @@ mod conn;
 pub mod env;
 mod error;
 mod idempotency;
+pub mod ingest;
 pub mod introspect;
 mod legacy;
 pub mod migrate;
@@ -29,6 +31,7 @@ pub mod workspace_dir;
 pub use conn::{ConnectOptions, DbConn, OpenMode, connect, connect_read_only, connect_with_mode};
 pub use error::StoreError;
 pub use idempotency::{KEY_VERSION, idempotency_key};
+pub use ingest::{BATCH_EVENTS, EventWriter, StreamOptions, insert_stream, write_stream};
 pub use legacy::{AdoptionReport, OrphanEvent, event_table_columns};
 pub use migrate::{MigrateAction, MigrateReport, MigrationState, migrate, migration_state};
 pub use models::escalations::{NewEscalationEvent, insert_escalation_event};

@@ -21,7 +21,8 @@ use tel_core::{TelemetryEvent, Timestamp};
 use crate::conn::DbConn;
 use crate::env::EnvLookup;
 use crate::error::StoreError;
-use crate::models::events::{InsertOptions, insert_event, insert_events};
+use crate::ingest::{StreamOptions, insert_stream};
+use crate::models::events::{InsertOptions, insert_event};
 use crate::url::DatabaseUrl;
 
 /// The spool line format this tel writes; lines of a newer format are kept, not replayed.
@@ -106,21 +107,21 @@ enum Written {
     Failed(String),
 }
 
-/// Writes `records` (recorder semantics: parents, backfill, idempotency): one transaction for all;
-/// when it fails, each event in its own transaction, so that one event that cannot be stored never
-/// blocks the others.
+/// Writes `records` (recorder semantics: parents, backfill, idempotency) through the one streaming
+/// insert path, all in one transaction; when that fails, each event in its own transaction, so that
+/// one event that cannot be stored never blocks the others and keeps its own reason.
 fn write_all(conn: &mut DbConn, records: &[&SpoolRecord]) -> Vec<Written> {
-    let events: Vec<TelemetryEvent> = records.iter().map(|r| r.event.clone()).collect();
-    if let Ok(summary) = insert_events(conn, &events, InsertOptions::RECORDER) {
+    let events = records.iter().map(|r| r.event.clone());
+    if let Ok(summary) = insert_stream(conn, events, StreamOptions::RECORDER, |_| {}) {
         // All written at once; which ones were duplicates does not matter, only how many.
         let mut written: Vec<Written> = (0..summary.inserted).map(|_| Written::Inserted).collect();
         written.extend((0..summary.duplicates).map(|_| Written::Duplicate));
         return written;
     }
-    events
+    records
         .iter()
         .map(
-            |event| match insert_event(conn, event, InsertOptions::RECORDER) {
+            |record| match insert_event(conn, &record.event, InsertOptions::RECORDER) {
                 Ok(Some(_)) => Written::Inserted,
                 Ok(None) => Written::Duplicate,
                 Err(err) => Written::Failed(err.to_string()),

@@ -15,6 +15,8 @@ mod fixture;
 mod fuzz_url;
 #[path = "store/hostile_text.rs"]
 mod hostile_text;
+#[path = "store/ingest.rs"]
+mod ingest;
 #[path = "store/legacy.rs"]
 mod legacy;
 #[path = "store/legacy_pg.rs"]

@@ -15,10 +15,10 @@ use tel_replay::estimate::EstimatorPredictor;
 use tel_replay::generate::{GenerateConfig, generate};
 use tel_replay::replay::{NamedPredictor, Replay, ReplayOptions, ReplayReport, stored_prediction};
 use tel_replay::report::{Report, ReportBuilder, ReportOptions, StratumRow, format};
-use tel_store::{ConnectOptions, DatabaseUrl, MigrateAction, connect, migrate};
+use tel_store::{ConnectOptions, DatabaseUrl, MigrateAction, connect, insert_stream, migrate};
 
 use crate::cli::GlobalArgs;
-use crate::cmd::generate::insert_all;
+use crate::cmd::generate::GENERATED;
 use crate::cmd::{progress, report};
 
 /// `--help` examples.
@@ -55,10 +55,11 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let mut conn = connect(&url, &ConnectOptions::default())?;
     migrate(&mut conn, MigrateAction::Apply).with_context(|| format!("migrate {url}"))?;
     let progress = progress::events("generate", Some(args.events), global.quiet);
-    let summary = insert_all(
+    let summary = insert_stream(
         &mut conn,
         generate(GenerateConfig::new(args.events, args.seed)),
-        &progress,
+        GENERATED,
+        |n| progress.set_position(n),
     )
     .with_context(|| format!("insert generated events into {url}"))?;
     let say = |text: String| {

@@ -1,5 +1,5 @@
 //! `tel generate`: stream deterministic synthetic telemetry as NDJSON in the original export format,
-//! or insert it into a database in batches.
+//! or insert it into a database through tel-store's streaming insert path (one transaction).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -9,10 +9,9 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
 use indicatif::ProgressBar;
-use tel_core::TelemetryEvent;
 use tel_replay::export::{ExportFormat, ExportWriter};
 use tel_replay::generate::{GenerateConfig, generate};
-use tel_store::{DbConn, InsertOptions, InsertSummary, insert_events};
+use tel_store::{InsertOptions, StreamOptions, insert_stream};
 
 use crate::cli::{DbArgs, GlobalArgs};
 use crate::cmd::db::prepare_schema;
@@ -26,9 +25,6 @@ pub const EXAMPLES: &str = "Examples:
 
 --format db creates the schema of a new database; an existing one must be migrated (tel migrate).
 Generating the same seed into the same database again inserts nothing (idempotency keys).";
-
-/// Events per insert transaction with `--format db`.
-const DB_BATCH: usize = 5000;
 
 /// Arguments of `tel generate`.
 #[derive(Debug, Args)]
@@ -63,9 +59,13 @@ pub struct GenerateArgs {
 pub enum Format {
     /// One JSON object per line, keys and value formats of the original export tool.
     Ndjson,
-    /// Insert into the database of --database-url (batches of 5,000 events per transaction).
+    /// Insert into the database of --database-url (one transaction: all or nothing).
     Db,
 }
+
+/// How generated events are written (also by `tel demo`): created runs and phases, run ids backfilled as
+/// the recorder does.
+pub(crate) const GENERATED: StreamOptions = StreamOptions::bulk(InsertOptions::RECORDER);
 
 /// Runs `tel generate`.
 pub fn run(args: &GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
@@ -90,8 +90,10 @@ pub fn run(args: &GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode>
             }
             let (url, mut conn) = args.db.open()?;
             prepare_schema(&mut conn).with_context(|| format!("database {url}"))?;
-            let summary = insert_all(&mut conn, generate(config), &progress)
-                .with_context(|| format!("insert generated events into {url}"))?;
+            let summary = insert_stream(&mut conn, generate(config), GENERATED, |n| {
+                progress.set_position(n);
+            })
+            .with_context(|| format!("insert generated events into {url}"))?;
             if args.json {
                 let report = serde_json::json!({
                     "database": url.to_string(),
@@ -133,24 +135,4 @@ fn write_ndjson(
     }
     writer.finish()?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Inserts the stream in batches of [`DB_BATCH`], one transaction each, creating run and phase rows.
-pub(crate) fn insert_all(
-    conn: &mut DbConn,
-    events: impl Iterator<Item = TelemetryEvent>,
-    progress: &ProgressBar,
-) -> anyhow::Result<InsertSummary> {
-    let mut total = InsertSummary::default();
-    let mut batch = Vec::with_capacity(DB_BATCH);
-    let mut events = events.peekable();
-    while events.peek().is_some() {
-        batch.clear();
-        batch.extend(events.by_ref().take(DB_BATCH));
-        let done = insert_events(conn, &batch, InsertOptions::RECORDER)?;
-        total.inserted += done.inserted;
-        total.duplicates += done.duplicates;
-        progress.inc(batch.len() as u64);
-    }
-    Ok(total)
 }

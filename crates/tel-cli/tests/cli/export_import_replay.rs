@@ -380,3 +380,73 @@ fn import_into_a_new_database_creates_its_schema_and_refuses_an_unmigrated_legac
     let export = tel(&legacy, &["export"]);
     assert_eq!(String::from_utf8_lossy(&export.stdout).lines().count(), 28);
 }
+
+#[test]
+fn import_dash_reads_a_pipe_from_export_into_another_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.db"), dir.path().join("b.db"));
+    let a_text = a.to_str().unwrap();
+    ok(tel(&a, &["generate", "--events", "1500", "--format", "db"]));
+    let mut export =
+        crate::support::tel_command(Path::new("."), &["export", "--database-url", a_text])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+    let pipe = export.stdout.take().unwrap();
+    let b_text = b.to_str().unwrap();
+    let imported = crate::support::tel_command(
+        Path::new("."),
+        &["import", "--database-url", b_text, "-", "--json"],
+    )
+    .stdin(pipe)
+    .output()
+    .unwrap();
+    assert!(export.wait().unwrap().success());
+    let imported = ok(imported);
+    let summary: serde_json::Value = serde_json::from_slice(&imported.stdout).unwrap();
+    assert_eq!(
+        (summary["files"].as_u64(), summary["inserted"].as_u64()),
+        (Some(1), Some(1500))
+    );
+    assert_eq!(
+        ok(tel(&b, &["export"])).stdout,
+        ok(tel(&a, &["export"])).stdout
+    );
+}
+
+#[test]
+fn import_dash_with_a_bad_line_on_stdin_imports_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.db");
+    ok(tel(&a, &["generate", "--events", "1200", "--format", "db"]));
+    let mut lines: Vec<String> = String::from_utf8(ok(tel(&a, &["export"])).stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    // After the first batch: what was already written is rolled back.
+    lines[1100] = lines[1100]
+        .replace("\"success\": true", "\"success\": \"maybe\"")
+        .replace("\"success\": false", "\"success\": \"maybe\"");
+    let db = fresh_db(dir.path(), "b.db");
+    let mut import = crate::support::tel_command(
+        Path::new("."),
+        &["import", "--database-url", db.to_str().unwrap(), "-"],
+    )
+    .stdin(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut stdin = import.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, (lines.join("\n") + "\n").as_bytes()).unwrap();
+    drop(stdin);
+    let refused = import.wait_with_output().unwrap();
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("<stdin>:1101: success"), "{stderr}");
+    assert!(
+        stderr.contains("1 invalid line(s); nothing imported"),
+        "{stderr}"
+    );
+    assert!(ok(tel(&db, &["export"])).stdout.is_empty());
+}

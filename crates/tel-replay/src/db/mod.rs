@@ -4,6 +4,7 @@
 pub mod calibrate;
 pub mod events;
 pub mod export;
+pub mod import;
 pub mod record;
 pub mod replay;
 

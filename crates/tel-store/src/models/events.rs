@@ -1,7 +1,7 @@
 //! `token_estimation_v2_events`: row types and their queries (insert once or in bulk, exactly-once
 //! by idempotency key; streaming filtered reads; counts; pruning).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use diesel::dsl::{max, min};
 use diesel::prelude::*;
@@ -293,7 +293,7 @@ fn prepare(
 ) -> Result<Vec<Prepared>, StoreError> {
     let prepared = key_events(conn, events, options)?;
     if options.ensure_parents {
-        create_parents_per_pair(conn, &prepared)?;
+        ensure_parents_of(conn, &prepared)?;
     }
     Ok(prepared)
 }
@@ -331,41 +331,64 @@ fn key_events(
     Ok(prepared)
 }
 
-/// Creates the missing parents of the events that will be stored, one (run, phase) pair at a time.
-fn create_parents_per_pair(conn: &mut DbConn, prepared: &[Prepared]) -> Result<(), StoreError> {
+/// Values per lookup of [`ensure_parents_of`]: far below SQLite's and PostgreSQL's bind limits.
+const LOOKUP_CHUNK: usize = 500;
+
+/// Creates the missing runs and phases of the events that will be stored. Parents are made only for
+/// events that will be stored: re-importing rows that are present (e.g. the legacy `unknown` rows) adds no
+/// run or phase to the database. Three lookups per chunk of [`LOOKUP_CHUNK`] values (runs, phases, stored
+/// keys) instead of three per parent: a bulk load of events whose phases are all new (generated data,
+/// one phase per event) spent about a sixth of its time on those.
+fn ensure_parents_of(conn: &mut DbConn, prepared: &[Prepared]) -> Result<(), StoreError> {
     // The keys of each parent's events, gathered in one pass.
-    let mut parents: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+    let mut parents: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
     for p in prepared {
         parents
             .entry((p.event.run_id.as_str(), p.event.phase_id.as_str()))
             .or_default()
-            .insert(p.key.as_str());
+            .push(p.key.as_str());
+    }
+    let run_ids: BTreeSet<&str> = parents.keys().map(|&(run, _)| run).collect();
+    let phase_ids: BTreeSet<&str> = parents.keys().map(|&(_, phase)| phase).collect();
+    let (mut runs, phases) = parents::existing_parents(conn, &run_ids, &phase_ids)?;
+    let missing = |runs: &HashSet<String>, run: &str, phase: &str| parents::MissingParents {
+        run: !runs.contains(run),
+        // A missing run has no phases.
+        phase: !runs.contains(run) || !phases.contains(&(run.to_owned(), phase.to_owned())),
+    };
+    let needy: Vec<(&str, &str)> = parents
+        .keys()
+        .copied()
+        .filter(|&(run, phase)| !missing(&runs, run, phase).none())
+        .collect();
+    if needy.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<&str> = needy
+        .iter()
+        .flat_map(|pair| parents[pair].iter().copied())
+        .collect();
+    let mut stored: HashSet<String> = HashSet::new();
+    for chunk in keys.chunks(LOOKUP_CHUNK) {
+        let found: Vec<Option<String>> = with_conn!(conn, c => ev::token_estimation_v2_events
+            .select(ev::idempotency_key)
+            .filter(ev::idempotency_key.eq_any(chunk))
+            .load(c))
+        .context("look up the idempotency keys of token_estimation_v2_events")?;
+        stored.extend(found.into_iter().flatten());
     }
     let mut tables = parents::ParentTables::default();
-    for ((run_id, phase_id), keys) in parents {
-        let missing = parents::missing_parents(conn, run_id, phase_id)?;
-        if missing.none() {
+    for (run_id, phase_id) in needy {
+        if parents[&(run_id, phase_id)]
+            .iter()
+            .all(|key| stored.contains(*key))
+        {
             continue;
         }
-        // Parents are made only for events that will be stored: re-importing rows that are
-        // present (e.g. the legacy `unknown` rows) adds no run or phase to the database.
-        // One key (every recorder write) through a cached statement.
-        let stored: i64 = match keys.first() {
-            Some(key) if keys.len() == 1 => {
-                with_conn!(conn, c => ev::token_estimation_v2_events
-                .filter(ev::idempotency_key.eq(key))
-                .count()
-                .get_result(c))
-            }
-            _ => with_conn!(conn, c => ev::token_estimation_v2_events
-                .filter(ev::idempotency_key.eq_any(&keys))
-                .count()
-                .get_result(c)),
-        }
-        .context("look up the idempotency keys of token_estimation_v2_events")?;
-        if usize::try_from(stored).unwrap_or(usize::MAX) < keys.len() {
-            parents::create_parents(conn, &mut tables, run_id, phase_id, missing)?;
-        }
+        // Recomputed: an earlier parent of this batch may have created the run.
+        let absent = missing(&runs, run_id, phase_id);
+        parents::create_parents(conn, &mut tables, run_id, phase_id, absent)?;
+        runs.insert(run_id.to_owned());
     }
     Ok(())
 }

@@ -8,7 +8,7 @@
 //! (0, false, now, ""). Nullable note columns say the row was created by tel. Rows that exist are
 //! never changed.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use diesel::dsl::{exists, select};
 use diesel::prelude::*;
@@ -153,6 +153,41 @@ pub(crate) fn missing_parents(
         || !phase_exists(conn, run_id, phase_id)
             .context(&["look up phase ", phase_id, " of run ", run_id].concat())?;
     Ok(MissingParents { run, phase })
+}
+
+/// A stored phase: `(run_id, phase_id)`.
+pub(crate) type PhaseKey = (String, String);
+
+/// Which of `run_ids` are stored, and which phases of them among `phase_ids` (as `(run_id, phase_id)`):
+/// one lookup per chunk of ids for a whole batch of events.
+pub(crate) fn existing_parents(
+    conn: &mut DbConn,
+    run_ids: &BTreeSet<&str>,
+    phase_ids: &BTreeSet<&str>,
+) -> Result<(HashSet<String>, HashSet<PhaseKey>), StoreError> {
+    const CHUNK: usize = 500;
+    let run_ids: Vec<&str> = run_ids.iter().copied().collect();
+    let phase_ids: Vec<&str> = phase_ids.iter().copied().collect();
+    let mut runs = HashSet::new();
+    let mut phases = HashSet::new();
+    for run_chunk in run_ids.chunks(CHUNK) {
+        let found: Vec<String> = crate::with_conn!(conn, c => runs::table
+            .select(runs::id)
+            .filter(runs::id.eq_any(run_chunk))
+            .load(c))
+        .context("look up runs")?;
+        runs.extend(found);
+        for phase_chunk in phase_ids.chunks(CHUNK) {
+            let found: Vec<(String, String)> = crate::with_conn!(conn, c => phases::table
+                .select((phases::run_id, phases::phase_id))
+                .filter(phases::run_id.eq_any(run_chunk))
+                .filter(phases::phase_id.eq_any(phase_chunk))
+                .load(c))
+            .context("look up phases")?;
+            phases.extend(found);
+        }
+    }
+    Ok((runs, phases))
 }
 
 /// Creates the parents `missing` says are missing.
@@ -469,7 +504,7 @@ fn insert_rows_pg(
 #[cfg(feature = "postgres")]
 pub(crate) fn create_missing_parents_pg(
     conn: &mut DbConn,
-    pairs: &std::collections::BTreeSet<(&str, &str)>,
+    pairs: &BTreeSet<(&str, &str)>,
 ) -> Result<(), StoreError> {
     use std::collections::HashSet;
 

@@ -14,7 +14,7 @@ use crate::fixture::{draft, migrated_backends};
 use tel_store::count_matching_events;
 
 /// `n` distinct events, one second apart from 2025-12-24 00:00:00, alternating two runs.
-fn events(n: usize) -> Vec<TelemetryEvent> {
+pub(crate) fn events(n: usize) -> Vec<TelemetryEvent> {
     let start = Timestamp::parse("2025-12-24 00:00:00").unwrap();
     (0..n)
         .map(|i| {
