@@ -14,8 +14,7 @@ use tel_replay::generate::{GenerateConfig, generate};
 use tel_replay::replay::{NamedPredictor, Replay, ReplayOptions, ReplayReport, stored_prediction};
 use tel_replay::report::{Report, ReportBuilder, ReportOptions, StratumRow, format};
 use tel_store::{
-    ConnectOptions, DatabaseUrl, EventQuery, MigrateAction, StoreError, connect, for_each_event,
-    migrate,
+    ConnectOptions, DatabaseUrl, EventQuery, MigrateAction, connect, for_each_event, migrate,
 };
 
 use crate::cli::GlobalArgs;
@@ -75,13 +74,17 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     // One pass over the database feeds both the replay and the report.
     let mut replay = Replay::new(predictors()?, ReplayOptions::default());
     let mut builder = ReportBuilder::new(ReportOptions::default());
-    for_each_event(&mut conn, &EventQuery::default(), |event| {
-        replay.push(&event);
-        builder.push(&event);
-        Ok::<(), StoreError>(())
-    })?;
+    for_each_event(
+        &mut conn,
+        &EventQuery::default(),
+        |event| -> anyhow::Result<()> {
+            replay.push(&event)?;
+            builder.push(&event);
+            Ok(())
+        },
+    )?;
     let report = builder.finish();
-    let replay = replay.finish();
+    let replay = replay.finish()?;
     let source = url.to_string();
     let html_path = args.dir.join("report.html");
     report::write_html(&report, &source, &[], &html_path)?;

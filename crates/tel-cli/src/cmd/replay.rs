@@ -263,17 +263,17 @@ fn censoring_aware(
     if args.csv {
         let mut rows = ReplayCsvWriter::new(&mut out, &replay.names())?;
         read_events(&args.db, &query, quiet, |event| {
-            let predictions = replay.push(&event);
+            let predictions = replay.push(&event)?;
             rows.write_row(&event, &predictions)?;
             Ok(())
         })?;
         rows.finish()?;
     } else {
         read_events(&args.db, &query, quiet, |event| {
-            replay.push(&event);
+            replay.push(&event)?;
             Ok(())
         })?;
-        let report = replay.finish();
+        let report = replay.finish()?;
         if args.json {
             serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
