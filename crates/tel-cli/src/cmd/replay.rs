@@ -188,7 +188,7 @@ fn legacy_from_db(
             if index == 1 && synthetic {
                 eprintln!("{SYNTHETIC_WARNING}");
             }
-            summary.push(&row);
+            summary.push(&row)?;
             write_legacy_row(&row, out)?;
             progress.inc(1);
             Ok(())

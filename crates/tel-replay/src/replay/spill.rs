@@ -134,6 +134,24 @@ impl SpilledValues {
         let Some(ranks) = OrderStats::ranks(n) else {
             return Ok(OrderStats::default());
         };
+        Ok(OrderStats::from_ranked(n, self.at_ranks(lists, ranks)?))
+    }
+
+    /// MED-U (`sorted[⌊n/2⌋]`, as `tel_core::stats::median_upper`) over the values of `lists` together;
+    /// `None` when they hold none.
+    pub fn upper_median(&mut self, lists: &[usize]) -> Result<Option<f64>, SpillError> {
+        let n = self.len(lists);
+        if n == 0 {
+            return Ok(None);
+        }
+        let rank = n / 2;
+        Ok(Some(self.at_ranks(lists, [rank; 3])?[0]))
+    }
+
+    /// The values at the 0-based positions `ranks` (each below the lists' length) of `lists`' values
+    /// sorted together by [`f64::total_cmp`].
+    fn at_ranks(&mut self, lists: &[usize], ranks: [u64; 3]) -> Result<[f64; 3], SpillError> {
+        let n = self.len(lists);
         let file = match self.file.as_mut() {
             Some(out) => {
                 out.flush().map_err(SpillError::of("write"))?;
@@ -173,7 +191,7 @@ impl SpilledValues {
                 }
             }
         }
-        Ok(OrderStats::from_ranked(n, at_ranks))
+        Ok(at_ranks)
     }
 }
 
@@ -344,6 +362,11 @@ mod tests {
             // Bit for bit: -0.0 and 0.0 compare equal as f64.
             let bits = |s: OrderStats| (s.median.map(f64::to_bits), s.p90.map(f64::to_bits));
             assert_eq!(bits(from_disk), bits(expected), "lists {union:?}");
+            let upper = tel_core::stats::median_upper(&all).map(f64::to_bits);
+            assert_eq!(
+                spilled.upper_median(union).unwrap().map(f64::to_bits),
+                upper
+            );
             assert_eq!(bits(from_memory), bits(expected), "lists {union:?}");
         }
     }
