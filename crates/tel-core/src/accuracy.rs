@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::{ValidityGuard, smape_triage};
-use crate::stats::{NeumaierSum, Rate, median_true, percentile_nearest_rank};
+use crate::stats::{NeumaierSum, Rate, median_true, percentile_nearest_rank, percentile_rank};
 use crate::{StopReasonKind, TelemetryEvent, UsageKind};
 
 /// The accuracy-relevant facts of one event: small and `Copy`, so a replay can pair it with re-predictions.
@@ -427,8 +427,8 @@ impl AccuracyAccumulator {
     }
 
     /// An empty accumulator that keeps counts and sums but not the per-event values: its report comes from
-    /// [`Self::finish_from_parts`], with the medians and percentiles of accumulators that partition its
-    /// events (a replay's strata). Exact, without holding every value twice.
+    /// [`Self::finish_with`], with the medians and percentiles of the values [`Self::push_values`] returned,
+    /// kept by the caller (a replay spills them to disk). Exact, in flat memory.
     pub fn counting(options: AccuracyOptions) -> Self {
         Self::with_values(options, false)
     }
@@ -461,31 +461,51 @@ impl AccuracyAccumulator {
 
     /// Adds one event with the prediction under test (`view.predicted` for stored predictions).
     pub fn push(&mut self, view: EventView, predicted: i64) {
+        self.push_values(view, predicted);
+    }
+
+    /// [`Self::push`], returning the per-event values the medians and percentiles are taken over: a
+    /// [`Self::counting`] accumulator keeps none, so its caller can keep them elsewhere (on disk) and
+    /// report through [`Self::finish_with`].
+    pub fn push_values(&mut self, view: EventView, predicted: i64) -> QuantityValues {
         self.events += 1;
+        let mut values = QuantityValues::default();
         let (truncation, actual) =
             match view.classify(predicted, self.options.min_actual_output_tokens) {
-                EventClass::Excluded(reason) => return self.excluded.count(reason),
+                EventClass::Excluded(reason) => {
+                    self.excluded.count(reason);
+                    return values;
+                }
                 EventClass::Eligible { truncation, actual } => (truncation, actual),
             };
         match truncation {
             Truncation::Unknown => self.truncation_unknown += 1,
-            Truncation::Complete => self.push_complete(view, predicted, actual),
-            Truncation::Truncated => self.push_truncated(view, predicted, actual),
+            Truncation::Complete => self.push_complete(view, predicted, actual, &mut values),
+            Truncation::Truncated => self.push_truncated(view, predicted, actual, &mut values),
         }
+        values
     }
 
-    fn push_complete(&mut self, view: EventView, predicted: i64, actual: i64) {
+    fn push_complete(
+        &mut self,
+        view: EventView,
+        predicted: i64,
+        actual: i64,
+        values: &mut QuantityValues,
+    ) {
         self.non_truncated += 1;
-        self.smape.push(smape_b4(predicted, actual));
-        self.waste.push(predicted as f64 / actual as f64);
+        values.smape = Some(self.smape.push(smape_b4(predicted, actual)));
+        values.waste = Some(self.waste.push(predicted as f64 / actual as f64));
         self.ln_waste_sum += (predicted.max(1) as f64 / actual as f64).ln();
         if predicted < actual {
             self.under += 1;
         }
         match view.actual_max_tokens.filter(|&b| b > 0) {
             Some(ceiling) => {
-                self.slack
-                    .push(ceiling.saturating_sub(actual) as f64 / ceiling as f64);
+                values.slack = Some(
+                    self.slack
+                        .push(ceiling.saturating_sub(actual) as f64 / ceiling as f64),
+                );
                 let loss = self.options.pinball_tau.loss(actual, ceiling);
                 self.pinball.add(loss);
                 self.pinball_n += 1;
@@ -496,10 +516,16 @@ impl AccuracyAccumulator {
         }
     }
 
-    fn push_truncated(&mut self, view: EventView, predicted: i64, actual: i64) {
+    fn push_truncated(
+        &mut self,
+        view: EventView,
+        predicted: i64,
+        actual: i64,
+        values: &mut QuantityValues,
+    ) {
         self.truncated += 1;
         if self.options.include_censored {
-            self.smape.push(smape_b4(predicted, actual));
+            values.smape = Some(self.smape.push(smape_b4(predicted, actual)));
         }
         let ceiling = view.truncated_ceiling(actual);
         if predicted < ceiling {
@@ -517,31 +543,19 @@ impl AccuracyAccumulator {
     pub fn finish(&self) -> AccuracyReport {
         debug_assert!(
             self.smape.keep_values,
-            "a counting accumulator reports through finish_from_parts"
+            "a counting accumulator reports through finish_with"
         );
-        self.report([&self.smape, &self.waste, &self.slack].map(|q| Spread::of(&q.values)))
+        self.report([&self.smape, &self.waste, &self.slack].map(|q| OrderStats::of(&q.values)))
     }
 
-    /// The report of a [`Self::counting`] accumulator whose events are exactly those pushed into `parts`:
-    /// counts and means from `self` (sums in push order, bit-identical to [`Self::finish`]), medians and
-    /// percentiles over the parts' values, gathered one quantity at a time.
-    pub fn finish_from_parts(&self, parts: &[&AccuracyAccumulator]) -> AccuracyReport {
-        let spread = |pick: fn(&AccuracyAccumulator) -> &Quantity| {
-            let values: Vec<f64> = parts
-                .iter()
-                .flat_map(|part| pick(part).values.iter().copied())
-                .collect();
-            Spread::of(&values)
-        };
-        self.report([
-            spread(|a| &a.smape),
-            spread(|a| &a.waste),
-            spread(|a| &a.slack),
-        ])
+    /// The report of a [`Self::counting`] accumulator, given the order statistics of its SMAPE, waste and
+    /// slack values (those [`Self::push_values`] returned), in that order.
+    pub fn finish_with(&self, order_stats: [OrderStats; 3]) -> AccuracyReport {
+        self.report(order_stats)
     }
 
-    /// The report, given the spreads of SMAPE, waste and slack.
-    fn report(&self, [smape, waste, slack]: [Spread; 3]) -> AccuracyReport {
+    /// The report, given the order statistics of SMAPE, waste and slack.
+    fn report(&self, [smape, waste, slack]: [OrderStats; 3]) -> AccuracyReport {
         let truncation_rate = Rate {
             count: self.truncated,
             n: self.truncated + self.non_truncated,
@@ -620,12 +634,14 @@ struct Quantity {
 }
 
 impl Quantity {
-    fn push(&mut self, value: f64) {
+    /// Counts and sums `value` (kept if asked) and returns it.
+    fn push(&mut self, value: f64) -> f64 {
         self.n += 1;
         self.sum += value;
         if self.keep_values {
             self.values.push(value);
         }
+        value
     }
 
     /// MEAN-N of the pushed values.
@@ -634,17 +650,63 @@ impl Quantity {
     }
 }
 
-/// MED-T and P90-Q of a quantity's values.
-struct Spread {
-    median: Option<f64>,
-    p90: Option<f64>,
+/// The per-event values one push added to the SMAPE, waste and slack quantities (`None`: not added).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct QuantityValues {
+    /// `s_i` (B4).
+    pub smape: Option<f64>,
+    /// `p / a` (B5).
+    pub waste: Option<f64>,
+    /// `(b − a) / b` (B5).
+    pub slack: Option<f64>,
 }
 
-impl Spread {
-    fn of(values: &[f64]) -> Self {
+impl QuantityValues {
+    /// The values in the order of [`AccuracyAccumulator::finish_with`]'s order statistics.
+    pub fn as_array(self) -> [Option<f64>; 3] {
+        [self.smape, self.waste, self.slack]
+    }
+}
+
+/// MED-T and the nearest-rank P90 of a quantity's values.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct OrderStats {
+    /// MED-T.
+    pub median: Option<f64>,
+    /// Nearest-rank 90th percentile.
+    pub p90: Option<f64>,
+}
+
+impl OrderStats {
+    /// The order statistics of `values`, in memory.
+    pub fn of(values: &[f64]) -> Self {
         Self {
             median: median_true(values),
             p90: percentile_nearest_rank(values, 90.0),
+        }
+    }
+
+    /// The 0-based positions, in ascending [`f64::total_cmp`] order, of the values `n` values' statistics
+    /// are made of (lower and upper middle, P90), for a caller that streams sorted values; `None` when `n = 0`.
+    pub fn ranks(n: u64) -> Option<[u64; 3]> {
+        let n_usize = usize::try_from(n).ok().filter(|&n| n > 0)?;
+        let p90 = percentile_rank(n_usize, 90.0)? as u64;
+        Some([(n - 1) / 2, n / 2, p90])
+    }
+
+    /// The statistics of `n` values from the values at [`Self::ranks`]`(n)`, in that order; equal to
+    /// [`Self::of`] over the same values.
+    pub fn from_ranked(n: u64, [lower, upper, p90]: [f64; 3]) -> Self {
+        if n == 0 {
+            return Self::default();
+        }
+        Self {
+            median: Some(if n % 2 == 1 {
+                upper
+            } else {
+                (lower + upper) / 2.0
+            }),
+            p90: Some(p90),
         }
     }
 }
@@ -857,15 +919,12 @@ mod tests {
     }
 
     #[test]
-    fn counting_accumulator_reports_exactly_what_a_full_one_does_over_its_parts() {
+    fn counting_accumulator_reports_exactly_what_a_full_one_does_from_its_returned_values() {
         let (mut full, mut counting) = (
             AccuracyAccumulator::default(),
             AccuracyAccumulator::counting(AccuracyOptions::default()),
         );
-        let mut parts = [
-            AccuracyAccumulator::default(),
-            AccuracyAccumulator::default(),
-        ];
+        let mut kept: [Vec<f64>; 3] = Default::default();
         for i in 0..101i64 {
             let truncated = i % 7 == 0;
             let view = EventView {
@@ -882,12 +941,31 @@ mod tests {
             };
             let predicted = 200 + (i * 104_729) % 5000;
             full.push(view, predicted);
-            counting.push(view, predicted);
-            parts[(i % 2) as usize].push(view, predicted);
+            let values = counting.push_values(view, predicted);
+            for (list, value) in kept.iter_mut().zip(values.as_array()) {
+                list.extend(value);
+            }
         }
+        assert!(kept.iter().all(|values| values.len() > 10));
         assert_eq!(
-            counting.finish_from_parts(&[&parts[0], &parts[1]]),
+            counting.finish_with(kept.each_ref().map(|values| OrderStats::of(values))),
             full.finish()
         );
+    }
+
+    #[test]
+    fn order_stats_from_the_values_at_their_ranks_equal_the_in_memory_ones() {
+        for n in 0..40u64 {
+            // Repeated values, odd and even counts, fewer than ten values.
+            let values: Vec<f64> = (0..n).map(|i| ((i * 7) % 5) as f64 - 2.0).collect();
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            let expected = OrderStats::of(&values);
+            let got = match OrderStats::ranks(n) {
+                Some(ranks) => OrderStats::from_ranked(n, ranks.map(|r| sorted[r as usize])),
+                None => OrderStats::default(),
+            };
+            assert_eq!(got, expected, "n = {n}");
+        }
     }
 }

@@ -111,7 +111,9 @@ pub mod strata;
 mod timestamp;
 pub mod validate;
 
-pub use accuracy::{AccuracyAccumulator, AccuracyOptions, AccuracyReport, EventView};
+pub use accuracy::{
+    AccuracyAccumulator, AccuracyOptions, AccuracyReport, EventView, OrderStats, QuantityValues,
+};
 pub use category::{Category, normalise_category};
 pub use complexity::{Complexity, UnknownComplexity};
 pub use draft::{EventDraft, RejectedDraft, TelExtras};

@@ -154,12 +154,18 @@ pub fn p90_index<T: Sample>(data: &[T]) -> Option<T> {
 /// i.e. `sorted[⌈percent/100 × n⌉ − 1]` (rank clamped to `[1, n]`); always an observed value.
 /// `None` for empty data or a `percent` outside `[0, 100]` (NaN included).
 pub fn percentile_nearest_rank<T: Sample>(data: &[T], percent: f64) -> Option<T> {
+    let rank = percentile_rank(data.len(), percent)?;
+    sorted(data).get(rank).copied()
+}
+
+/// The 0-based position of [`percentile_nearest_rank`]'s value among `n` sorted values (`None` when
+/// `percent` is outside 0-100; position 0 when `n = 0`).
+pub fn percentile_rank(n: usize, percent: f64) -> Option<usize> {
     if !(0.0..=100.0).contains(&percent) {
         return None;
     }
-    let s = sorted(data);
-    let rank = (percent / 100.0 * s.len() as f64).ceil() as usize;
-    s.get(rank.clamp(1, s.len().max(1)) - 1).copied()
+    let rank = (percent / 100.0 * n as f64).ceil() as usize;
+    Some(rank.clamp(1, n.max(1)) - 1)
 }
 
 /// **SD-P**: population standard deviation `sqrt(Σ (x − MEAN-N)² / n)`.

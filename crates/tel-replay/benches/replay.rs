@@ -40,9 +40,9 @@ fn main() {
             ];
             let mut replay = Replay::new(predictors, ReplayOptions::default());
             for event in black_box(&events) {
-                replay.push(event);
+                replay.push(event).expect("values stay in memory");
             }
-            replay.finish()
+            replay.finish().expect("values stay in memory")
         })
     });
     let samples: Vec<LegacySample> = events.iter().map(LegacySample::from_event).collect();

@@ -82,7 +82,7 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         &mut (),
     )?;
     let report = builder.finish();
-    let replay = replay.finish();
+    let replay = replay.finish()?;
     let source = url.to_string();
     let html_path = args.dir.join("report.html");
     report::write_html(&report, &source, &[], &html_path)?;

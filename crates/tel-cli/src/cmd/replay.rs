@@ -163,10 +163,12 @@ fn predictors(
     workspace: &Rc<dyn Workspace>,
 ) -> anyhow::Result<Vec<NamedPredictor>> {
     let estimator = |profile: Profile| -> Box<EstimatorPredictor> {
-        Box::new(EstimatorPredictor::new(
-            Estimator::new(profile),
-            Rc::clone(workspace),
-        ))
+        let predictor = EstimatorPredictor::new(Estimator::new(profile), Rc::clone(workspace));
+        // Repeated inputs are estimated once: exact with the empty workspace, whose answers never change.
+        Box::new(match args.workspace {
+            None => predictor.with_input_cache(),
+            Some(_) => predictor,
+        })
     };
     let mut predictors = vec![NamedPredictor {
         name: "stored".into(),

@@ -4,7 +4,7 @@
 use tel_core::TelemetryEvent;
 use tel_store::{DbConn, EventQuery, StoreError, for_each_event};
 
-use super::Progress;
+use super::{DbError, Progress};
 use crate::replay::Replay;
 use crate::report::ReportBuilder;
 use crate::report::coverage::CoverageBuilder;
@@ -12,24 +12,28 @@ use crate::report::coverage::CoverageBuilder;
 /// An analysis fed one stored event at a time.
 pub trait EventSink {
     /// Takes one event into account.
-    fn push(&mut self, event: &TelemetryEvent);
+    fn push(&mut self, event: &TelemetryEvent) -> Result<(), DbError>;
 }
 
 impl EventSink for ReportBuilder {
-    fn push(&mut self, event: &TelemetryEvent) {
+    fn push(&mut self, event: &TelemetryEvent) -> Result<(), DbError> {
         ReportBuilder::push(self, event);
+        Ok(())
     }
 }
 
 impl EventSink for CoverageBuilder {
-    fn push(&mut self, event: &TelemetryEvent) {
+    fn push(&mut self, event: &TelemetryEvent) -> Result<(), DbError> {
         CoverageBuilder::push(self, event);
+        Ok(())
     }
 }
 
 impl EventSink for Replay {
-    fn push(&mut self, event: &TelemetryEvent) {
-        Replay::push(self, event);
+    /// Fails only when the per-event values spilled past the memory budget cannot be written.
+    fn push(&mut self, event: &TelemetryEvent) -> Result<(), DbError> {
+        Replay::push(self, event)?;
+        Ok(())
     }
 }
 
@@ -53,11 +57,11 @@ pub fn feed(
     query: &EventQuery,
     sinks: &mut [&mut dyn EventSink],
     progress: &mut dyn Progress,
-) -> Result<u64, StoreError> {
+) -> Result<u64, DbError> {
     visit_events(conn, query, progress, |event| {
         for sink in sinks.iter_mut() {
-            sink.push(&event);
+            sink.push(&event)?;
         }
-        Ok::<(), StoreError>(())
+        Ok::<(), DbError>(())
     })
 }

@@ -56,6 +56,9 @@ pub enum DbError {
         #[source]
         source: InvalidTimestamp,
     },
+    /// The per-event values spilled past the replay's memory budget could not be written or read back.
+    #[error(transparent)]
+    Spill(#[from] crate::replay::SpillError),
     /// The output could not be written.
     #[error("cannot write the output")]
     Write(#[from] std::io::Error),

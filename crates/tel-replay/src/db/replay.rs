@@ -22,7 +22,7 @@ pub fn replay(
     progress: &mut dyn Progress,
 ) -> Result<ReplayReport, DbError> {
     feed(conn, query, &mut [&mut replay], progress)?;
-    Ok(replay.finish())
+    Ok(replay.finish()?)
 }
 
 /// One CSV row per event matching `query` with every estimator's prediction, written to `out` as read.
@@ -35,7 +35,7 @@ pub fn replay_csv(
 ) -> Result<(), DbError> {
     let mut rows = ReplayCsvWriter::new(out, &replay.names())?;
     visit_events(conn, query, progress, |event| -> Result<(), DbError> {
-        let predictions = replay.push(&event);
+        let predictions = replay.push(&event)?;
         rows.write_row(&event, &predictions)?;
         Ok(())
     })?;
@@ -73,7 +73,7 @@ pub fn legacy_replay(
             if index == 1 && synthetic {
                 writeln!(warnings, "{SYNTHETIC_WARNING}")?;
             }
-            summary.push(&row);
+            summary.push(&row).map_err(LegacyReplayError::from)?;
             write_legacy_row(&row, out)?;
             Ok(())
         })?;

@@ -7,7 +7,8 @@ pub use render::{render_legacy, write_legacy_header, write_legacy_row, write_leg
 pub use sample::{LegacySample, SampleSource};
 
 use tel_core::metrics::smape_replay;
-use tel_core::stats::median_upper;
+
+use crate::replay::{DEFAULT_VALUE_BUDGET, SpillError, SpilledValues};
 
 /// The stderr line printed when sample #1 had no stored deliverables.
 pub const SYNTHETIC_WARNING: &str =
@@ -78,8 +79,8 @@ pub struct LegacyReplay {
     pub synthetic_first: bool,
 }
 
-/// Inputs the original would have crashed on.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Inputs the original would have crashed on, or a temporary file of values that failed.
+#[derive(Debug, thiserror::Error)]
 pub enum LegacyReplayError {
     /// No sample at all.
     #[error("no telemetry samples to replay")]
@@ -87,6 +88,9 @@ pub enum LegacyReplayError {
     /// The waste medians need at least one sample with actual > 0.
     #[error("no sample has actual output tokens > 0: the median waste ratio is undefined")]
     NoPositiveActual,
+    /// The waste ratios spilled to disk could not be written or read back.
+    #[error(transparent)]
+    Spill(#[from] SpillError),
 }
 
 /// Runs the replay over `samples` in input order.
@@ -105,10 +109,10 @@ pub fn replay_legacy(
         .map(|(i, sample)| {
             let (row, synthetic) = legacy_row(i + 1, sample, predictor);
             synthetic_first |= i == 0 && synthetic;
-            summary.push(&row);
-            row
+            summary.push(&row)?;
+            Ok(row)
         })
-        .collect();
+        .collect::<Result<_, LegacyReplayError>>()?;
     Ok(LegacyReplay {
         rows,
         summary: summary.finish()?,
@@ -139,21 +143,42 @@ pub fn legacy_row(
 }
 
 /// The summary of rows pushed one at a time, without keeping them: running SMAPE sums (added in row
-/// order, as MEAN-N does, so the means are bit-identical) and the two waste-ratio lists the medians need.
-#[derive(Debug, Clone, Default)]
+/// order, as MEAN-N does, so the means are bit-identical) and the two waste-ratio lists the medians need,
+/// spilled to a temporary file past a budget (flat memory, exact medians).
+#[derive(Debug)]
 pub struct LegacySummaryAccumulator {
     n: usize,
     old_smape_sum: f64,
     new_smape_sum: f64,
     under_old: usize,
     under_new: usize,
-    waste_old: Vec<f64>,
-    waste_new: Vec<f64>,
+    /// List 0: old prediction / actual; list 1: new prediction / actual (actual > 0 only).
+    waste: SpilledValues,
+}
+
+impl Default for LegacySummaryAccumulator {
+    fn default() -> Self {
+        Self::with_value_budget(DEFAULT_VALUE_BUDGET)
+    }
 }
 
 impl LegacySummaryAccumulator {
-    /// Adds one row.
-    pub fn push(&mut self, row: &LegacyRow) {
+    /// An empty accumulator holding at most `values` waste ratios in memory before spilling.
+    pub fn with_value_budget(values: usize) -> Self {
+        let mut waste = SpilledValues::new(values);
+        waste.add_lists(2);
+        Self {
+            n: 0,
+            old_smape_sum: 0.0,
+            new_smape_sum: 0.0,
+            under_old: 0,
+            under_new: 0,
+            waste,
+        }
+    }
+
+    /// Adds one row; fails only when the temporary file of ratios cannot be written.
+    pub fn push(&mut self, row: &LegacyRow) -> Result<(), SpillError> {
         self.n += 1;
         self.old_smape_sum += row.old_smape;
         self.new_smape_sum += row.new_smape;
@@ -161,26 +186,31 @@ impl LegacySummaryAccumulator {
         self.under_new += usize::from(row.new_prediction < row.actual);
         if row.actual > 0 {
             let actual = row.actual as f64;
-            self.waste_old.push(row.old_prediction as f64 / actual);
-            self.waste_new.push(row.new_prediction as f64 / actual);
+            self.waste.push(0, row.old_prediction as f64 / actual)?;
+            self.waste.push(1, row.new_prediction as f64 / actual)?;
         }
+        Ok(())
     }
 
-    /// The summary of METRICS.md A2.3 over the rows pushed so far.
-    pub fn finish(&self) -> Result<LegacySummary, LegacyReplayError> {
+    /// The summary of METRICS.md A2.3 over the rows pushed so far (MED-U of the waste ratios).
+    pub fn finish(&mut self) -> Result<LegacySummary, LegacyReplayError> {
         if self.n == 0 {
             return Err(LegacyReplayError::NoSamples);
         }
-        let median =
-            |ratios: &[f64]| median_upper(ratios).ok_or(LegacyReplayError::NoPositiveActual);
+        let mut median = |list: usize| -> Result<f64, LegacyReplayError> {
+            self.waste
+                .upper_median(&[list])?
+                .ok_or(LegacyReplayError::NoPositiveActual)
+        };
+        let (median_waste_old, median_waste_new) = (median(0)?, median(1)?);
         Ok(LegacySummary {
             n: self.n,
             avg_old_smape: self.old_smape_sum / self.n as f64,
             avg_new_smape: self.new_smape_sum / self.n as f64,
             under_old: self.under_old,
             under_new: self.under_new,
-            median_waste_old: median(&self.waste_old)?,
-            median_waste_new: median(&self.waste_new)?,
+            median_waste_old,
+            median_waste_new,
         })
     }
 }

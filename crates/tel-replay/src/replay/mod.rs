@@ -2,17 +2,19 @@
 //! estimators, and accumulate an accuracy report per estimator, overall and per stratum.
 
 mod csv;
+mod spill;
 mod table;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use tel_core::{
-    AccuracyAccumulator, AccuracyOptions, AccuracyReport, BucketScheme, EventView, StratumKey,
-    TelemetryEvent,
+    AccuracyAccumulator, AccuracyOptions, AccuracyReport, BucketScheme, EventView, OrderStats,
+    StratumKey, TelemetryEvent,
 };
 
 pub use csv::ReplayCsvWriter;
+pub use spill::{DEFAULT_VALUE_BUDGET, SpillError, SpilledValues};
 pub use table::render_table;
 
 /// Version of the `tel replay --json` document; bumped on any incompatible change.
@@ -85,20 +87,35 @@ pub struct ReplayReport {
     pub estimators: Vec<EstimatorReport>,
 }
 
+/// Quantities whose values make medians and percentiles: SMAPE, waste, slack.
+const QUANTITIES: usize = 3;
+
+/// One stratum: an accumulator per estimator and the first of its value lists (estimator-major, then quantity).
+struct Stratum {
+    accumulators: Vec<AccuracyAccumulator>,
+    first_list: usize,
+}
+
 /// A replay in progress.
+///
+/// Memory is flat in the number of events: every accumulator only counts and sums, and the per-event values
+/// of the medians and percentiles go to [`SpilledValues`], which keeps at most a budget of them in memory
+/// ([`DEFAULT_VALUE_BUDGET`], or [`Replay::with_value_budget`]) and spills sorted runs to a temporary file
+/// beyond it. The figures are the same, bit for bit, whether anything was spilled or not.
 pub struct Replay {
     options: ReplayOptions,
     predictors: Vec<NamedPredictor>,
     overall: Vec<AccuracyAccumulator>,
-    strata: BTreeMap<StratumKey, Vec<AccuracyAccumulator>>,
+    strata: BTreeMap<StratumKey, Stratum>,
+    values: SpilledValues,
     events: u64,
 }
 
 impl Replay {
     /// A replay comparing `predictors` (usually `stored` first).
     pub fn new(predictors: Vec<NamedPredictor>, options: ReplayOptions) -> Self {
-        // Every event lands in the overall accumulator and in exactly one stratum: only the strata keep
-        // the per-event values, and the overall medians are taken over theirs (half the memory).
+        // Every event lands in the overall accumulator and in exactly one stratum: only the strata's values
+        // are kept, and the overall medians are taken over the union of their lists.
         let overall = predictors
             .iter()
             .map(|_| AccuracyAccumulator::counting(options.accuracy))
@@ -108,8 +125,20 @@ impl Replay {
             predictors,
             overall,
             strata: BTreeMap::new(),
+            values: SpilledValues::new(DEFAULT_VALUE_BUDGET),
             events: 0,
         }
+    }
+
+    /// This replay, holding at most `values` per-event values in memory before spilling (tests make it small).
+    pub fn with_value_budget(mut self, values: usize) -> Self {
+        self.values = SpilledValues::new(values);
+        self
+    }
+
+    /// Whether per-event values went to the temporary file (more than the budget were kept).
+    pub fn spilled(&self) -> bool {
+        self.values.spilled()
     }
 
     /// Estimator names, in order.
@@ -118,16 +147,19 @@ impl Replay {
     }
 
     /// Predicts `event` with every estimator, accumulates, and returns the predictions in estimator order.
-    pub fn push(&mut self, event: &TelemetryEvent) -> Vec<i64> {
+    /// Fails only when the temporary file of values cannot be written.
+    pub fn push(&mut self, event: &TelemetryEvent) -> Result<Vec<i64>, SpillError> {
         self.events += 1;
         let view = EventView::from(event);
         let key = StratumKey::of_event(event, self.options.buckets);
         let accuracy = self.options.accuracy;
         let count = self.predictors.len();
-        let stratum = self.strata.entry(key).or_insert_with(|| {
-            (0..count)
-                .map(|_| AccuracyAccumulator::new(accuracy))
-                .collect()
+        let values = &mut self.values;
+        let stratum = self.strata.entry(key).or_insert_with(|| Stratum {
+            accumulators: (0..count)
+                .map(|_| AccuracyAccumulator::counting(accuracy))
+                .collect(),
+            first_list: values.add_lists(count * QUANTITIES),
         });
         let predictions: Vec<i64> = self
             .predictors
@@ -136,41 +168,57 @@ impl Replay {
             .collect();
         for (i, &predicted) in predictions.iter().enumerate() {
             self.overall[i].push(view, predicted);
-            stratum[i].push(view, predicted);
+            let pushed = stratum.accumulators[i].push_values(view, predicted);
+            for (q, value) in pushed.as_array().into_iter().enumerate() {
+                if let Some(value) = value {
+                    values.push(stratum.first_list + i * QUANTITIES + q, value)?;
+                }
+            }
         }
-        predictions
+        Ok(predictions)
     }
 
-    /// The report over every pushed event.
-    pub fn finish(&self) -> ReplayReport {
-        let estimators = self
-            .predictors
-            .iter()
-            .enumerate()
-            .map(|(i, p)| EstimatorReport {
+    /// The medians and percentiles of estimator `estimator` over the strata `strata`.
+    fn order_stats<'s>(
+        values: &mut SpilledValues,
+        strata: impl Iterator<Item = &'s Stratum> + Clone,
+        estimator: usize,
+    ) -> Result<[OrderStats; QUANTITIES], SpillError> {
+        let mut stats = [OrderStats::default(); QUANTITIES];
+        for (q, slot) in stats.iter_mut().enumerate() {
+            let lists: Vec<usize> = strata
+                .clone()
+                .map(|s| s.first_list + estimator * QUANTITIES + q)
+                .collect();
+            *slot = values.order_stats(&lists)?;
+        }
+        Ok(stats)
+    }
+
+    /// The report over every pushed event. Fails only when the temporary file of values cannot be read.
+    pub fn finish(&mut self) -> Result<ReplayReport, SpillError> {
+        let mut estimators = Vec::with_capacity(self.predictors.len());
+        for (i, p) in self.predictors.iter().enumerate() {
+            let overall = Self::order_stats(&mut self.values, self.strata.values(), i)?;
+            let mut strata = Vec::with_capacity(self.strata.len());
+            for (key, stratum) in &self.strata {
+                let stats = Self::order_stats(&mut self.values, std::iter::once(stratum), i)?;
+                strata.push(StratumReport {
+                    stratum: key.clone(),
+                    report: stratum.accumulators[i].finish_with(stats),
+                });
+            }
+            estimators.push(EstimatorReport {
                 name: p.name.clone(),
-                overall: self.overall[i].finish_from_parts(
-                    &self
-                        .strata
-                        .values()
-                        .map(|accs| &accs[i])
-                        .collect::<Vec<_>>(),
-                ),
-                strata: self
-                    .strata
-                    .iter()
-                    .map(|(key, accs)| StratumReport {
-                        stratum: key.clone(),
-                        report: accs[i].finish(),
-                    })
-                    .collect(),
-            })
-            .collect();
-        ReplayReport {
+                overall: self.overall[i].finish_with(overall),
+                strata,
+            });
+        }
+        Ok(ReplayReport {
             schema_version: REPORT_SCHEMA_VERSION,
             options: self.options,
             events: self.events,
             estimators,
-        }
+        })
     }
 }

@@ -184,7 +184,7 @@ fn one_pass_feeds_the_replay_and_the_report_as_separate_passes_would() {
     .expect("feed");
     assert_eq!(read, 250);
     let alone = replay(&mut conn, &EventQuery::default(), estimators(), &mut ()).expect("replay");
-    assert_eq!(together.finish(), alone);
+    assert_eq!(together.finish().expect("replay values"), alone);
     let mut again = ReportBuilder::new(ReportOptions::default());
     for event in stored(&mut conn, &EventQuery::default()) {
         again.push(&event);

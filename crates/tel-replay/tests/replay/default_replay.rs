@@ -1,6 +1,11 @@
 //! The censoring-aware replay against METRICS.md B11 (the 28-row snapshot, stored and v2-head predictions).
 
+use std::rc::Rc;
+
 use tel_core::TelemetryEvent;
+use tel_core::estimator::{EmptyWorkspace, Estimator, Profile};
+use tel_replay::estimate::EstimatorPredictor;
+use tel_replay::generate::{GenerateConfig, generate};
 use tel_replay::replay::{
     NamedPredictor, Replay, ReplayCsvWriter, ReplayOptions, render_table, stored_prediction,
 };
@@ -43,7 +48,7 @@ fn replay(events: &[TelemetryEvent], v2: Vec<i64>) -> Replay {
         ReplayOptions::default(),
     );
     for event in events {
-        replay.push(event);
+        replay.push(event).unwrap();
     }
     replay
 }
@@ -53,7 +58,7 @@ fn snapshot_accuracy_matches_the_b11_worked_example() {
     let Some((events, v2)) = snapshot() else {
         return;
     };
-    let report = replay(&events, v2).finish();
+    let report = replay(&events, v2).finish().unwrap();
     let stored = &report.estimators[0].overall;
     assert_eq!(
         (stored.eligible, stored.truncated, stored.non_truncated),
@@ -97,8 +102,8 @@ fn json_table_and_csv_outputs_carry_every_estimator() {
     let Some((events, v2)) = snapshot() else {
         return;
     };
-    let replay = replay(&events, v2);
-    let report = replay.finish();
+    let mut replay = replay(&events, v2);
+    let report = replay.finish().unwrap();
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["schema_version"], 1);
     assert_eq!(json["estimators"][1]["name"], "v2-head");
@@ -120,4 +125,48 @@ fn json_table_and_csv_outputs_carry_every_estimator() {
     assert!(csv.starts_with("event_id,timestamp,"), "{csv}");
     assert!(csv.contains(",predicted:stored,predicted:v2-head\r\n28,2025-12-24T10:31:46.078894,IMPLEMENT_FEATURE,high,17,9959,,false,completed,,11445,37050\r\n"), "{csv}");
     assert!(csv.ends_with("\r\n28,2025-12-24T10:31:46.078894,\"we\"\"ird, cat\nline\",high,17,9959,,false,completed,,1,2\r\n"), "{csv}");
+}
+
+/// A replay of `events` with the stored predictions and the `v2-head` estimator, holding at most `budget`
+/// per-event values in memory.
+fn generated_replay(events: &[TelemetryEvent], budget: usize) -> Replay {
+    let estimator = EstimatorPredictor::new(
+        Estimator::new(Profile::builtin("v2-head").unwrap()),
+        Rc::new(EmptyWorkspace),
+    );
+    let mut replay = Replay::new(
+        vec![
+            NamedPredictor {
+                name: "stored".into(),
+                predictor: Box::new(stored_prediction),
+            },
+            NamedPredictor {
+                name: "v2-head".into(),
+                predictor: Box::new(estimator),
+            },
+        ],
+        ReplayOptions::default(),
+    )
+    .with_value_budget(budget);
+    for event in events {
+        replay.push(event).unwrap();
+    }
+    replay
+}
+
+#[test]
+fn spilled_replay_reports_the_same_bytes_as_one_held_in_memory() {
+    let events: Vec<TelemetryEvent> = generate(GenerateConfig::new(3_000, 17)).collect();
+    let mut memory = generated_replay(&events, usize::MAX);
+    // 3,000 events give about 15,000 values: a budget of 500 spills about 30 times.
+    let mut spilled = generated_replay(&events, 500);
+    assert!(!memory.spilled());
+    assert!(spilled.spilled());
+    let (memory, spilled) = (memory.finish().unwrap(), spilled.finish().unwrap());
+    assert!(memory.estimators[1].strata.len() > 10);
+    assert!(memory.estimators[1].overall.smape.median.is_some());
+    assert_eq!(
+        serde_json::to_string_pretty(&spilled).unwrap(),
+        serde_json::to_string_pretty(&memory).unwrap()
+    );
 }

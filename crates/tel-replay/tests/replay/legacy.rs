@@ -6,7 +6,8 @@ use tel_core::estimator::{EmptyWorkspace, Estimator, Profile};
 use tel_replay::estimate::EstimatorPredictor;
 use tel_replay::legacy_log::parse_legacy_line;
 use tel_replay::legacy_replay::{
-    LegacyReplay, LegacySample, SYNTHETIC_WARNING, SampleSource, render_legacy, replay_legacy,
+    LegacyReplay, LegacyRow, LegacySample, LegacySummaryAccumulator, SYNTHETIC_WARNING,
+    SampleSource, render_legacy, replay_legacy,
 };
 
 use crate::spec_predictions::{ProfileCase, log_cases, snapshot_cases, v2_head};
@@ -198,4 +199,42 @@ fn every_historical_profile_predicts_the_published_lists() {
             }
         }
     }
+}
+
+#[test]
+fn legacy_waste_medians_spilled_to_disk_equal_the_in_memory_ones() {
+    let rows: Vec<LegacyRow> = (0..2_001i64)
+        .map(|i| LegacyRow {
+            index: i as usize + 1,
+            category: "implementation".into(),
+            complexity: "medium".into(),
+            deliverable_count: 1,
+            old_prediction: 500 + (i * 7_919) % 3_000,
+            new_prediction: 300 + (i * 104_729) % 4_000,
+            // Every 13th actual is 0: left out of the medians.
+            actual: if i % 13 == 0 {
+                0
+            } else {
+                100 + (i * 31) % 2_500
+            },
+            old_smape: (i % 200) as f64,
+            new_smape: ((i * 3) % 200) as f64,
+        })
+        .collect();
+    let mut memory = LegacySummaryAccumulator::default();
+    // A budget of 10 ratios spills hundreds of runs.
+    let mut spilled = LegacySummaryAccumulator::with_value_budget(10);
+    for row in &rows {
+        memory.push(row).unwrap();
+        spilled.push(row).unwrap();
+    }
+    let (memory, spilled) = (memory.finish().unwrap(), spilled.finish().unwrap());
+    assert_eq!(spilled, memory);
+    let mut old: Vec<f64> = rows
+        .iter()
+        .filter(|r| r.actual > 0)
+        .map(|r| r.old_prediction as f64 / r.actual as f64)
+        .collect();
+    old.sort_by(f64::total_cmp);
+    assert_eq!(memory.median_waste_old, old[old.len() / 2]);
 }
