@@ -757,6 +757,26 @@ mod tests {
     }
 
     #[test]
+    fn tel_cli_modules_stay_thin() {
+        // The binary parses arguments and prints; a module past this size has grown behaviour that belongs
+        // in a library, where another crate can call it and a test can reach it without a process.
+        const MAX_LINES: usize = 250;
+        let cli = workspace_root().join("crates/tel-cli/src");
+        let fat: Vec<String> = rust_files()
+            .into_iter()
+            .filter(|p| p.starts_with(&cli))
+            .filter_map(|p| {
+                let lines = std::fs::read_to_string(&p).unwrap().lines().count();
+                (lines > MAX_LINES).then(|| format!("{}: {lines} lines", relative(&p)))
+            })
+            .collect();
+        assert!(
+            fat.is_empty(),
+            "tel-cli modules over {MAX_LINES} lines: {fat:#?}"
+        );
+    }
+
+    #[test]
     fn tel_cli_reads_and_writes_events_only_through_the_libraries() {
         let cli = workspace_root().join("crates/tel-cli/src");
         let offenders: Vec<String> = rust_files()
