@@ -167,7 +167,7 @@ impl SpilledValues {
                 let list = &self.lists[l];
                 values.extend_from_slice(&list.buffer);
                 for run in &list.runs {
-                    read_run(&mut file, *run, &mut values)?;
+                    read_values(&mut file, run.start, run.len, &mut values)?;
                 }
             }
             return Ok(ranks.map(|rank| {
@@ -212,18 +212,19 @@ impl SpilledValues {
     }
 }
 
-/// Appends the values of `run` to `values`.
-fn read_run(
+/// Appends the `count` values stored from value position `start` of the temporary file to `values`.
+fn read_values(
     file: &mut Option<&mut File>,
-    run: Run,
+    start: u64,
+    count: u64,
     values: &mut Vec<f64>,
 ) -> Result<(), SpillError> {
     let Some(file) = file.as_mut() else {
         unreachable!("a run exists only in the temporary file")
     };
-    file.seek(SeekFrom::Start(run.start * VALUE_BYTES))
+    file.seek(SeekFrom::Start(start * VALUE_BYTES))
         .map_err(SpillError::of("read"))?;
-    let mut bytes = vec![0u8; (run.len * VALUE_BYTES) as usize];
+    let mut bytes = vec![0u8; (count * VALUE_BYTES) as usize];
     file.read_exact(&mut bytes)
         .map_err(SpillError::of("read"))?;
     values.extend(
@@ -267,20 +268,8 @@ impl Source<'_> {
                     if count == 0 {
                         return Ok(None);
                     }
-                    let Some(file) = file.as_mut() else {
-                        unreachable!("a run exists only in the temporary file")
-                    };
-                    file.seek(SeekFrom::Start((run.start + *read) * VALUE_BYTES))
-                        .map_err(SpillError::of("read"))?;
-                    let mut bytes = vec![0u8; (count * VALUE_BYTES) as usize];
-                    file.read_exact(&mut bytes)
-                        .map_err(SpillError::of("read"))?;
                     chunk.clear();
-                    chunk.extend(
-                        bytes.chunks_exact(VALUE_BYTES as usize).map(|b| {
-                            f64::from_le_bytes(b.try_into().expect("chunks of eight bytes"))
-                        }),
-                    );
+                    read_values(file, run.start + *read, count, chunk)?;
                     *read += count;
                     *next = 0;
                 }
